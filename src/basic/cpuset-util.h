@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <hwloc.h>
+
+#include "macro.h"
+
+/* CPU sets are hwloc bitmaps everywhere in vmslice. */
+
+/* The highest CPU number vmslice accepts in a list (the kernel's own NR_CPUS limit is 8192). */
+#define CPU_NUMBER_MAX 8191U
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(hwloc_bitmap_t, hwloc_bitmap_free)
+
+/* Parses a kernel CPU list ("0-3,8-11", "" for none) into ret, strictly: only digits, '-' and
+ * ',', ranges ascending, numbers up to CPU_NUMBER_MAX; surrounding whitespace is ignored. The
+ * kernel's stride form "0-15:2/4" (cmdline lists) is accepted too. Returns 0 or -EINVAL/-ERANGE,
+ * leaving ret empty on failure. The set is built with hwloc's own list parser. */
+int cpuset_parse_list(const char *s, hwloc_bitmap_t ret);
+
+/* Formats a set as a kernel CPU list ("0-3,8-11"; "" for an empty set). Returns NULL on OOM. */
+char *cpuset_format_list(hwloc_const_bitmap_t set);
+
+/* Formats into a caller buffer, truncating with "..." if it does not fit; for messages. */
+const char *cpuset_to_list(char *buf, size_t size, hwloc_const_bitmap_t set);
+#define CPUSET_LIST_MAX 256

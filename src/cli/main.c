@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "string-util.h"
+
+static int verb_help(const CliContext *ctx, int argc, char **argv);
+static int verb_version(const CliContext *ctx, int argc, char **argv);
+
+static const Verb verbs[] = {
+    {"topo", "[--json]", "show the host's CPU, cache, NUMA and PCI topology", verb_topo},
+    {"plan", "[--vcpus N] [options]", "compute a CPU/NUMA placement for a VM as libvirt XML",
+     verb_plan},
+    {"capture", "FILE.tar.gz", "snapshot the files vmslice reads into a tarball for --root",
+     verb_capture},
+    {"help", "[VERB]", "show this help or a verb's help", verb_help},
+    {"version", "", "print the version", verb_version},
+};
+
+int cli_error(const Error *err)
+{
+        fprintf(stderr, "vmslice: %s\n", err->msg[0] ? err->msg : strerror(-err->code));
+        return err->input ? EXIT_USAGE : EXIT_FAIL;
+}
+
+int cli_errorf(int status, const char *fmt, ...)
+{
+        va_list ap;
+        fputs("vmslice: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return status;
+}
+
+int cli_open_host(const CliContext *ctx, Host **ret)
+{
+        Error err = {0};
+        if (host_new(ctx->root, ret, &err) < 0)
+                return cli_error(&err);
+        return 0;
+}
+
+int cli_bad_option(const char *verb)
+{
+        fprintf(stderr, "Try 'vmslice %s --help'.\n", verb);
+        return EXIT_USAGE;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: vmslice [--root DIR|TARBALL] VERB [OPTIONS]\n\n"
+                   "Turns a Linux host and a libvirt/QEMU/KVM guest into a low-latency pair.\n\n"
+                   "Verbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-8s %-24s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+        fprintf(f,
+                "\nGlobal options (before or after the verb):\n"
+                "  --root DIR|TARBALL  read and write the host under DIR (a fixture or capture)\n"
+                "  -h, --help          show help\n"
+                "  --version           print the version\n\n"
+                "Run 'vmslice VERB --help' for a verb's options. See vmslice(8).\n");
+}
+
+static const Verb *find_verb(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static int verb_help(const CliContext *ctx, int argc, char **argv)
+{
+        if (argc > 1) {
+                const Verb *v = find_verb(argv[1]);
+                if (!v)
+                        return cli_errorf(EXIT_USAGE, "unknown verb '%s'; run 'vmslice help'",
+                                          argv[1]);
+                char *sub[] = {(char *) v->name, (char *) "--help", NULL};
+                return v->run(ctx, 2, sub);
+        }
+        usage(stdout);
+        return EXIT_OK;
+}
+
+static int verb_version(const CliContext *ctx, int argc, char **argv)
+{
+        printf("vmslice %s\n", VMSLICE_VERSION);
+        return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+        CliContext ctx = {0};
+        char **rest;
+        int n = 0;
+        bool want_help = false;
+
+        /* Take the global options out wherever they are (before "--"), keep the rest in order. */
+        rest = calloc((size_t) argc + 1, sizeof(char *));
+        if (!rest)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i], *v;
+                if (streq(a, "--")) {
+                        for (; i < argc; i++)
+                                rest[n++] = argv[i];
+                        break;
+                }
+                if (streq(a, "--root")) {
+                        if (i + 1 >= argc) {
+                                free(rest);
+                                return cli_errorf(EXIT_USAGE,
+                                                  "--root needs a directory or tarball");
+                        }
+                        ctx.root = argv[++i];
+                } else if ((v = startswith(a, "--root="))) {
+                        ctx.root = v;
+                } else if (streq(a, "--version") && n == 0) {
+                        free(rest);
+                        return verb_version(&ctx, 0, NULL);
+                } else if ((streq(a, "--help") || streq(a, "-h")) && n == 0) {
+                        want_help = true;
+                } else
+                        rest[n++] = argv[i];
+        }
+        if (ctx.root && !*ctx.root) {
+                free(rest);
+                return cli_errorf(EXIT_USAGE, "--root needs a directory or tarball");
+        }
+
+        if (n == 0) {
+                free(rest);
+                usage(want_help ? stdout : stderr);
+                return want_help ? EXIT_OK : EXIT_USAGE;
+        }
+        const Verb *v = find_verb(rest[0]);
+        if (!v) {
+                int r = cli_errorf(EXIT_USAGE, "unknown verb '%s'; run 'vmslice help'", rest[0]);
+                free(rest);
+                return r;
+        }
+        if (want_help) {
+                char *sub[] = {rest[0], (char *) "--help", NULL};
+                free(rest);
+                return v->run(&ctx, 2, sub);
+        }
+        optind = 0; /* reset getopt for the verb */
+        int r = v->run(&ctx, n, rest);
+        free(rest);
+        return r;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "host.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "archive-util.h"
+#include "cpuset-util.h"
+#include "parse-util.h"
+#include "string-util.h"
+
+struct Host {
+        char *root;   /* directory, "/" when live */
+        int root_fd;  /* O_PATH fd of root */
+        char *tmpdir; /* set when root was unpacked from a tarball; removed on free */
+        bool live;
+};
+
+static int path_is_slash(const char *p)
+{
+        while (*p == '/')
+                p++;
+        return *p == 0;
+}
+
+int host_new(const char *root, Host **ret, Error *err)
+{
+        _cleanup_(host_freep) Host *h = NULL;
+        struct stat st;
+        int r;
+
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return error_fail(err, -ENOMEM, "out of memory");
+        h->root_fd = -1;
+        if (!root || path_is_slash(root)) {
+                h->live = true;
+                root = "/";
+        }
+
+        if (stat(root, &st) < 0)
+                return error_input(err,
+                                   "cannot use root %s: %s; give a directory or a capture tarball",
+                                   root, strerror(errno));
+        if (S_ISREG(st.st_mode)) {
+                r = archive_unpack_tmp(root, &h->tmpdir, err);
+                if (r < 0)
+                        return r;
+                h->root = strdup(h->tmpdir);
+        } else if (S_ISDIR(st.st_mode))
+                h->root = realpath(root, NULL);
+        else
+                return error_input(err, "cannot use root %s: not a directory or a tarball", root);
+        if (!h->root)
+                return error_fail(err, -ENOMEM, "out of memory");
+
+        h->root_fd = open(h->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (h->root_fd < 0)
+                return error_fail(err, -errno, "cannot open root %s: %s", h->root, strerror(errno));
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+Host *host_free(Host *h)
+{
+        if (!h)
+                return NULL;
+        if (h->root_fd >= 0)
+                close(h->root_fd);
+        if (h->tmpdir)
+                (void) archive_remove_tree(h->tmpdir);
+        free(h->tmpdir);
+        free(h->root);
+        free(h);
+        return NULL;
+}
+
+const char *host_root(const Host *h)
+{
+        return h->root;
+}
+
+bool host_is_live(const Host *h)
+{
+        return h->live;
+}
+
+int host_open(Host *h, const char *path, int flags, int mode)
+{
+        int fd;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        if (h->live) {
+                fd = open(path, flags | O_CLOEXEC, mode);
+                return fd < 0 ? -errno : fd;
+        }
+        while (*path == '/')
+                path++;
+        if (!*path)
+                path = ".";
+        struct open_how how = {
+            .flags = (uint64_t) (flags | O_CLOEXEC),
+            .mode = (flags & O_CREAT) ? (uint64_t) mode : 0,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        fd = (int) syscall(SYS_openat2, h->root_fd, path, &how, sizeof(how));
+        if (fd < 0 && errno == ENOSYS)
+                fd = openat(h->root_fd, path, flags | O_CLOEXEC, mode);
+        return fd < 0 ? -errno : fd;
+}
+
+int host_read_file(Host *h, const char *path, size_t max, char **ret)
+{
+        _cleanup_(closep) int fd = -1;
+        _cleanup_(freep) char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        fd = host_open(h, path, O_RDONLY | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        for (;;) {
+                if (len + 4096 + 1 > cap) {
+                        size_t ncap = cap ? cap * 2 : 8192;
+                        char *n = realloc(buf, ncap);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                        cap = ncap;
+                }
+                ssize_t k = read(fd, buf + len, cap - len - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > max)
+                        return -EFBIG;
+        }
+        if (!buf && !(buf = malloc(1)))
+                return -ENOMEM;
+        buf[len] = 0;
+        if (strlen(buf) != len)
+                return -EBADMSG; /* embedded NUL: not a text attribute */
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int host_read_line(Host *h, const char *path, char **ret)
+{
+        char *s;
+        int r = host_read_file(h, path, 1024 * 1024, &s);
+        if (r < 0)
+                return r;
+        *ret = strstrip(s);
+        return 0;
+}
+
+int host_read_u64(Host *h, const char *path, uint64_t *ret)
+{
+        _cleanup_(freep) char *s = NULL;
+        int r = host_read_line(h, path, &s);
+        if (r < 0)
+                return r;
+        return safe_atou64(s, ret);
+}
+
+int host_read_int(Host *h, const char *path, int *ret)
+{
+        _cleanup_(freep) char *s = NULL;
+        int r = host_read_line(h, path, &s);
+        if (r < 0)
+                return r;
+        return safe_atoi(s, ret);
+}
+
+int host_read_cpuset(Host *h, const char *path, hwloc_bitmap_t ret)
+{
+        _cleanup_(freep) char *s = NULL;
+        int r = host_read_line(h, path, &s);
+        if (r < 0)
+                return r;
+        if (streq(s, "(null)")) /* nohz_full when the feature is off */
+                s[0] = 0;
+        return cpuset_parse_list(s, ret);
+}
+
+int host_readlink(Host *h, const char *path, char **ret)
+{
+        char buf[4096];
+        ssize_t n;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        if (h->live)
+                n = readlink(path, buf, sizeof(buf) - 1);
+        else {
+                const char *rel = path;
+                while (*rel == '/')
+                        rel++;
+                n = readlinkat(h->root_fd, rel, buf, sizeof(buf) - 1);
+        }
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int host_list_dir(Host *h, const char *path, char ***ret)
+{
+        _cleanup_(strv_freep) char **l = NULL;
+        int fd = host_open(h, path, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        struct dirent *de;
+        int r = 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = strv_extend(&l, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        qsort(l, strv_length(l), sizeof(char *), cmp_str);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+bool host_exists(Host *h, const char *path)
+{
+        int fd = host_open(h, path, O_PATH, 0);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
+int host_write_file(Host *h, const char *path, const char *value)
+{
+        _cleanup_(closep) int fd = host_open(h, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
+        if (fd < 0)
+                return fd;
+        size_t len = strlen(value);
+        ssize_t k = write(fd, value, len);
+        if (k < 0)
+                return -errno;
+        if ((size_t) k != len)
+                return -EIO;
+        return 0;
+}
+
+#define FORMAT_PATH(buf, fmt)                                                                      \
+        do {                                                                                       \
+                va_list ap;                                                                        \
+                va_start(ap, fmt);                                                                 \
+                int n = vsnprintf(buf, sizeof(buf), fmt, ap);                                      \
+                va_end(ap);                                                                        \
+                if (n < 0 || (size_t) n >= sizeof(buf))                                            \
+                        return -ENAMETOOLONG;                                                      \
+        } while (0)
+
+int host_read_linef(Host *h, char **ret, const char *fmt, ...)
+{
+        char path[4096];
+        FORMAT_PATH(path, fmt);
+        return host_read_line(h, path, ret);
+}
+
+int host_read_u64f(Host *h, uint64_t *ret, const char *fmt, ...)
+{
+        char path[4096];
+        FORMAT_PATH(path, fmt);
+        return host_read_u64(h, path, ret);
+}
+
+int host_read_cpusetf(Host *h, hwloc_bitmap_t ret, const char *fmt, ...)
+{
+        char path[4096];
+        FORMAT_PATH(path, fmt);
+        return host_read_cpuset(h, path, ret);
+}
+
+int host_load_hwloc(Host *h, hwloc_topology_t *ret, Error *err)
+{
+        hwloc_topology_t t = NULL;
+        int r;
+
+        if (hwloc_topology_init(&t) < 0)
+                return error_fail(err, -errno, "cannot initialize hwloc: %s", strerror(errno));
+        /* Only the linux component, and only this root: the topology must come from the tree,
+         * never from the machine vmslice happens to run on (x86 CPUID, other backends). */
+        (void) setenv("HWLOC_COMPONENTS", "linux,stop", 1);
+        if (!h->live)
+                (void) setenv("HWLOC_FSROOT", h->root, 1);
+        else
+                (void) unsetenv("HWLOC_FSROOT");
+        (void) hwloc_topology_set_flags(t, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+        (void) hwloc_topology_set_all_types_filter(t, HWLOC_TYPE_FILTER_KEEP_STRUCTURE);
+        (void) hwloc_topology_set_type_filter(t, HWLOC_OBJ_L3CACHE, HWLOC_TYPE_FILTER_KEEP_ALL);
+        (void) hwloc_topology_set_type_filter(t, HWLOC_OBJ_CORE, HWLOC_TYPE_FILTER_KEEP_ALL);
+        (void) hwloc_topology_set_type_filter(t, HWLOC_OBJ_PACKAGE, HWLOC_TYPE_FILTER_KEEP_ALL);
+        (void) hwloc_topology_set_type_filter(t, HWLOC_OBJ_DIE, HWLOC_TYPE_FILTER_KEEP_ALL);
+        (void) hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_NONE);
+        r = hwloc_topology_load(t);
+        int saved = errno;
+        (void) unsetenv("HWLOC_FSROOT");
+        (void) unsetenv("HWLOC_COMPONENTS");
+        if (r < 0) {
+                hwloc_topology_destroy(t);
+                return error_fail(err, -saved, "cannot read the CPU topology under %s: %s", h->root,
+                                  strerror(saved));
+        }
+        *ret = t;
+        return 0;
+}
