@@ -37,4 +37,4 @@ int cli_errorf(int status, const char *fmt, ...) _printf_(2, 3);
 /* Opens the host named by --root, printing the error; returns 0 or an exit status. */
 int cli_open_host(const CliContext *ctx, Host **ret);
 /* For getopt: reports an unknown option or missing argument the same way in every verb. */
-int cli_bad_option(const char *verb);
+int cli_bad_option(const char *verb, char **argv);

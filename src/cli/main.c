@@ -47,10 +47,17 @@ int cli_open_host(const CliContext *ctx, Host **ret)
         return 0;
 }
 
-int cli_bad_option(const char *verb)
+int cli_bad_option(const char *verb, char **argv)
 {
-        fprintf(stderr, "Try 'vmslice %s --help'.\n", verb);
-        return EXIT_USAGE;
+        const char *arg = optind > 0 ? argv[optind - 1] : "?";
+        if (optopt && optopt != '?')
+                return cli_errorf(
+                    EXIT_USAGE,
+                    "%s: option '-%c' is unknown or needs a value; see 'vmslice %s --help'", verb,
+                    optopt, verb);
+        return cli_errorf(EXIT_USAGE,
+                          "%s: option '%s' is unknown or needs a value; see 'vmslice %s --help'",
+                          verb, arg, verb);
 }
 
 static void usage(FILE *f)
@@ -78,7 +85,7 @@ static const Verb *find_verb(const char *name)
 
 static int verb_help(const CliContext *ctx, int argc, char **argv)
 {
-        if (argc > 1) {
+        if (argc > 1 && !streq(argv[1], "--help") && !streq(argv[1], "-h")) {
                 const Verb *v = find_verb(argv[1]);
                 if (!v)
                         return cli_errorf(EXIT_USAGE, "unknown verb '%s'; run 'vmslice help'",
@@ -152,7 +159,8 @@ int main(int argc, char **argv)
                 free(rest);
                 return v->run(&ctx, 2, sub);
         }
-        optind = 0; /* reset getopt for the verb */
+        optind = 0; /* reset getopt for the verb; verbs report bad options themselves */
+        opterr = 0;
         int r = v->run(&ctx, n, rest);
         free(rest);
         return r;

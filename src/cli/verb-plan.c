@@ -254,7 +254,7 @@ int verb_plan(const CliContext *ctx, int argc, char **argv)
                         help();
                         return EXIT_OK;
                 default:
-                        return cli_bad_option("plan");
+                        return cli_bad_option("plan", argv);
                 }
                 if (r != 0)
                         return r;

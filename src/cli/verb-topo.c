@@ -358,7 +358,7 @@ int verb_topo(const CliContext *ctx, int argc, char **argv)
                         help();
                         return EXIT_OK;
                 default:
-                        return cli_bad_option("topo");
+                        return cli_bad_option("topo", argv);
                 }
         if (optind < argc)
                 return cli_errorf(EXIT_USAGE, "topo takes no arguments (got '%s')", argv[optind]);

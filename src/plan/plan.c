@@ -954,10 +954,10 @@ static int plan_memory(Planner *pl)
                         return error_input(pl->err, "--hugepages needs --memory SIZE (the guest's "
                                                     "memory) to size the pages");
                 if (p->n_cells > 1)
-                        return error_input(pl->err,
-                                           "the VM spans %u NUMA nodes, and its guest NUMA cells "
-                                           "need sizes; give --memory SIZE",
-                                           p->n_cells);
+                        WARN(pl,
+                             "the VM spans %u NUMA nodes but guest NUMA cells need sizes; give "
+                             "--memory SIZE so the guest sees the host's nodes",
+                             p->n_cells);
                 return 0;
         }
         if (req->memory < (1ULL << 20) * 16)

@@ -486,7 +486,6 @@ static void test_malicious(void **state)
         _cleanup_(freep) char *bad = pathf("%s/evil.tar.gz", base);
         _cleanup_(freep) char *abs_target = pathf("%s/abs-evil", base);
         _cleanup_(freep) char *abs_dir = pathf("%s/outside", base);
-        _cleanup_(freep) char *dev = NULL;
         const char *outside[] = {"evil", "evil2", "evil3", "evil4", "evil5"};
 
         mkdir_p(abs_dir);
@@ -532,6 +531,12 @@ static void test_malicious(void **state)
         const TarEntry hard_up[] = {{"h", 'h', "../../../../etc/passwd"}};
         write_tar(bad, hard_up, ELEMENTSOF(hard_up));
         assert_unpack_refused(bad, "hard link with ..");
+
+        /* a hard link to a symlink would move "../../x" from depth 3 to depth 1 */
+        const TarEntry hard_sym[] = {
+            {"a/b/x", 'f', "x\n"}, {"a/b/l", 'l', "../../evil"}, {"h", 'h', "a/b/l"}};
+        write_tar(bad, hard_sym, ELEMENTSOF(hard_sym));
+        assert_unpack_refused(bad, "hard link to a symlink");
 
         const TarEntry chr[] = {{"null", 'c', NULL}};
         write_tar(bad, chr, ELEMENTSOF(chr));
