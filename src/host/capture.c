@@ -284,6 +284,40 @@ static int read_regular(Host *h, const char *path, char **ret, size_t *ret_size)
         return 0;
 }
 
+/* Captures end up in bug reports: keep what vmslice reads, drop what it does not need.
+ * /proc/cmdline loses the arguments after " -- " (they go to init, not the kernel);
+ * /proc/mounts keeps only the proc, sysfs, cgroup and hugetlbfs mounts. Returns the new size. */
+static size_t redact(const char *path, char *data, size_t size)
+{
+        if (streq(path, "/proc/cmdline")) {
+                char *dashes = memmem(data, size, " -- ", 4);
+                if (!dashes && size >= 3 && memcmp(data, "-- ", 3) == 0)
+                        dashes = data;
+                if (dashes) {
+                        dashes[0] = '\n';
+                        return (size_t) (dashes - data) + 1;
+                }
+        } else if (streq(path, "/proc/mounts")) {
+                static const char *const keep[] = {" proc ", " sysfs ", " cgroup ", " cgroup2 ",
+                                                   " hugetlbfs "};
+                size_t out = 0, i = 0;
+                while (i < size) {
+                        char *nl = memchr(data + i, '\n', size - i);
+                        size_t len = nl ? (size_t) (nl - (data + i)) + 1 : size - i;
+                        bool wanted = false;
+                        for (size_t k = 0; k < ELEMENTSOF(keep) && !wanted; k++)
+                                wanted = memmem(data + i, len, keep[k], strlen(keep[k])) != NULL;
+                        if (wanted) {
+                                memmove(data + out, data + i, len);
+                                out += len;
+                        }
+                        i += len;
+                }
+                return out;
+        }
+        return size;
+}
+
 static bool is_plain_name(const char *s)
 {
         return *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..");
@@ -302,6 +336,7 @@ static int capture_leaf(Capture *c, const CaptureSpec *spec, const char *path)
                         return error_fail(c->err, r, "out of memory");
                 if (r < 0)
                         return 0; /* write-only, unreadable, missing or not a file: skip */
+                size = redact(path, data, size);
                 return capture_add(c, path, ENTRY_FILE, TAKE_PTR(data), size, true);
 
         case CAPTURE_SYMLINK:

@@ -41,6 +41,16 @@ for n in xeon-4s-80t i9-12900k-hybrid tr-2990wx-memoryless; do
         [ -n "$x" ] && [ "$x" == "$y" ]; ok $? "plan on the capture of $n equals plan on $n"
 done
 
+# captures go into bug reports: init's arguments and unrelated mounts are left out
+r=$WORK/redact
+mkdir -p "$r" && tar -C "$r" -xzf "$HOSTS/i7-6800k.tar.gz"
+echo "ro isolcpus=2-5 -- --token hunter2" >"$r/proc/cmdline"
+echo "tmpfs /home/secret tmpfs rw 0 0" >>"$r/proc/mounts"
+"$VMSLICE" --root "$r" capture "$WORK/redact.tar.gz" >/dev/null
+[ "$(tar -xzOf "$WORK/redact.tar.gz" proc/cmdline)" == "ro isolcpus=2-5" ]; ok $? "capture keeps the kernel's arguments, not init's"
+! tar -xzOf "$WORK/redact.tar.gz" proc/mounts | grep -q secret && tar -xzOf "$WORK/redact.tar.gz" proc/mounts | grep -q hugetlbfs
+ok $? "capture keeps only proc/sysfs/cgroup/hugetlbfs mounts"
+
 expect_usage "capture without a file" capture
 expect_usage "capture with two files" capture a.tar.gz b.tar.gz
 expect_rc 1 "capture into a missing directory fails" capture /nonexistent/dir/x.tar.gz
