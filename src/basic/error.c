@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static int error_vset(Error *err, int code, bool input, const char *fmt, va_list ap) _printf_(4, 0);
 static int error_vset(Error *err, int code, bool input, const char *fmt, va_list ap)
 {
         code = -abs(code);

@@ -39,7 +39,7 @@ typedef struct SBuf {
 
 void sbuf_append(SBuf *b, const char *s);
 void sbuf_appendf(SBuf *b, const char *fmt, ...) _printf_(2, 3);
-void sbuf_vappendf(SBuf *b, const char *fmt, va_list ap);
+void sbuf_vappendf(SBuf *b, const char *fmt, va_list ap) _printf_(2, 0);
 char *sbuf_steal(SBuf *b);
 void sbuf_done(SBuf *b);
 

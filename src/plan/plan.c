@@ -874,11 +874,17 @@ static int place_threads(Planner *pl)
                 EXPLAIN(pl, "%u iothread%s on cpus %s: %s", p->iothreads,
                         p->iothreads > 1 ? "s" : "", cpus_str(buf, near), where);
         }
-        if (!local && t->n_nodes > 1)
+        if (!local && t->n_nodes > 1) {
+                SBuf b = {0};
+                for (unsigned n = 0; n < p->n_host_nodes; n++)
+                        sbuf_appendf(&b, "%s%u", n ? "," : "", p->host_nodes[n]);
+                _cleanup_(freep) char *nodes = sbuf_steal(&b);
                 WARN(pl,
-                     "the VM takes every core of node %u, so the emulator%s on a remote node "
+                     "the VM takes every core of node%s %s, so the emulator%s on a remote node "
                      "(distance %u); use fewer --vcpus to leave a core there",
-                     p->host_nodes[0], p->iothreads ? " and iothreads run" : " runs", nearest);
+                     p->n_host_nodes > 1 ? "s" : "", nodes ? nodes : "?",
+                     p->iothreads ? " and iothreads run" : " runs", nearest);
+        }
         return 0;
 }
 

@@ -126,6 +126,7 @@ Plan *plan_or_null(const Topology *t, const PlanRequest *req, Error *err)
 
 static xmlRelaxNGPtr schema;
 
+static void collect_error(void *ctx, const char *fmt, ...) _printf_(2, 3);
 static void collect_error(void *ctx, const char *fmt, ...)
 {
         char *msg = ctx;
