@@ -38,7 +38,7 @@ check() { # DESCRIPTION HOST ARGS...
 for h in "$HOSTS"/*.tar.gz; do
         n=$(basename "$h" .tar.gz)
         check "$n defaults" "$n"
-        check "$n with memory" "$n" --memory 8G --iothreads 2
+        check "$n with memory" "$n" --memory 2G --iothreads 2
 done
 check "realtime + isolated emulator" i5-6c-nosmt --vcpus 3 --host-cores 2 --emulator isolated --realtime
 check "split with guest NUMA cells" xeon-4s-80t --vcpus 40 --memory 32G
