@@ -702,6 +702,11 @@ static int assign_vcpus(Planner *pl)
         if (v != p->vcpus)
                 return error_fail(pl->err, -EINVAL, "internal error: placed %u of %u vCPUs", v,
                                   p->vcpus);
+        EXPLAIN(
+            pl,
+            "cores picked %sfrom the highest CPU numbers down, leaving CPU 0's neighbours to the "
+            "host; vCPUs numbered in ascending core order, siblings consecutive",
+            hwloc_bitmap_iszero(t->isolated) ? "" : "kernel-isolated first, then ");
         p->cores = p->vcpus / (pl->threads * p->sockets * p->dies);
         if (p->cores * pl->threads * p->sockets * p->dies != p->vcpus) {
                 p->sockets = 1;
