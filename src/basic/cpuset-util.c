@@ -123,3 +123,11 @@ const char *cpuset_to_list(char *buf, size_t size, hwloc_const_bitmap_t set)
                 strcpy(buf + size - 4, "...");
         return buf;
 }
+
+void json_cpuset(JsonWriter *w, const char *key, hwloc_const_bitmap_t set)
+{
+        _cleanup_(freep) char *s = cpuset_format_list(set);
+        if (!s)
+                w->buf.oom = true;
+        json_string(w, key, s ? s : "");
+}

@@ -3,6 +3,7 @@
 
 #include <hwloc.h>
 
+#include "json-writer.h"
 #include "macro.h"
 
 /* CPU sets are hwloc bitmaps everywhere in vmslice. */
@@ -24,3 +25,6 @@ char *cpuset_format_list(hwloc_const_bitmap_t set);
 /* Formats into a caller buffer, truncating with "..." if it does not fit; for messages. */
 const char *cpuset_to_list(char *buf, size_t size, hwloc_const_bitmap_t set);
 #define CPUSET_LIST_MAX 256
+
+/* Writes a set as a JSON string member in kernel list form ("0-3,8-11", "" when empty). */
+void json_cpuset(JsonWriter *w, const char *key, hwloc_const_bitmap_t set);

@@ -65,12 +65,6 @@ static int parse_count(const char *opt, const char *value, unsigned min, unsigne
         return 0;
 }
 
-static void json_cpus(JsonWriter *w, const char *key, hwloc_const_bitmap_t set)
-{
-        _cleanup_(freep) char *s = cpuset_format_list(set);
-        json_string(w, key, s ? s : "");
-}
-
 static void json_strv(JsonWriter *w, const char *key, char **l)
 {
         json_begin_array(w, key);
@@ -99,17 +93,17 @@ static char *plan_json(const Plan *p, const char *xml)
                 json_end_object(&w);
         }
         json_end_array(&w);
-        json_cpus(&w, "vcpu_cpus", p->vcpu_cpus);
-        json_cpus(&w, "vm_cpus", p->vm_cpus);
+        json_cpuset(&w, "vcpu_cpus", p->vcpu_cpus);
+        json_cpuset(&w, "vm_cpus", p->vm_cpus);
         json_begin_object(&w, "emulator");
-        json_cpus(&w, "cpus", p->emulator_cpus);
+        json_cpuset(&w, "cpus", p->emulator_cpus);
         json_bool(&w, "dedicated", p->emulator_dedicated);
         json_end_object(&w);
         json_begin_object(&w, "iothreads");
         json_uint(&w, "count", p->iothreads);
-        json_cpus(&w, "cpus", p->iothread_cpus);
+        json_cpuset(&w, "cpus", p->iothread_cpus);
         json_end_object(&w);
-        json_cpus(&w, "host_cpus", p->host_cpus);
+        json_cpuset(&w, "host_cpus", p->host_cpus);
         json_begin_array(&w, "nodes");
         for (unsigned i = 0; i < p->n_host_nodes; i++)
                 json_uint(&w, NULL, p->host_nodes[i]);

@@ -198,12 +198,6 @@ static void print_human(const Topology *t)
         }
 }
 
-static void json_cpus(JsonWriter *w, const char *key, hwloc_const_bitmap_t set)
-{
-        _cleanup_(freep) char *s = cpuset_format_list(set);
-        json_string(w, key, s ? s : "");
-}
-
 static char *to_json(const Topology *t)
 {
         JsonWriter w = {0};
@@ -219,20 +213,20 @@ static char *to_json(const Topology *t)
         json_end_object(&w);
 
         json_begin_object(&w, "cpus");
-        json_cpus(&w, "online", t->online);
-        json_cpus(&w, "offline", t->offline);
-        json_cpus(&w, "possible", t->possible);
-        json_cpus(&w, "isolated", t->isolated);
-        json_cpus(&w, "isolcpus", t->isolcpus);
-        json_cpus(&w, "nohz_full", t->nohz_full);
-        json_cpus(&w, "isolated_sysfs", t->isolated_sysfs);
+        json_cpuset(&w, "online", t->online);
+        json_cpuset(&w, "offline", t->offline);
+        json_cpuset(&w, "possible", t->possible);
+        json_cpuset(&w, "isolated", t->isolated);
+        json_cpuset(&w, "isolcpus", t->isolcpus);
+        json_cpuset(&w, "nohz_full", t->nohz_full);
+        json_cpuset(&w, "isolated_sysfs", t->isolated_sysfs);
         json_end_object(&w);
 
         json_begin_array(&w, "packages");
         for (unsigned i = 0; i < t->n_packages; i++) {
                 json_begin_object(&w, NULL);
                 json_uint(&w, "id", t->packages[i].os_index);
-                json_cpus(&w, "cpus", t->packages[i].cpus);
+                json_cpuset(&w, "cpus", t->packages[i].cpus);
                 json_end_object(&w);
         }
         json_end_array(&w);
@@ -242,7 +236,7 @@ static char *to_json(const Topology *t)
                 json_begin_object(&w, NULL);
                 json_uint(&w, "index", i);
                 json_uint(&w, "id", t->dies[i].os_index);
-                json_cpus(&w, "cpus", t->dies[i].cpus);
+                json_cpuset(&w, "cpus", t->dies[i].cpus);
                 json_end_object(&w);
         }
         json_end_array(&w);
@@ -252,7 +246,7 @@ static char *to_json(const Topology *t)
                 const TopoNode *n = &t->nodes[i];
                 json_begin_object(&w, NULL);
                 json_uint(&w, "id", n->os_index);
-                json_cpus(&w, "cpus", n->cpus);
+                json_cpuset(&w, "cpus", n->cpus);
                 json_uint(&w, "memory_bytes", n->mem_total);
                 json_uint(&w, "free_bytes", n->mem_free);
                 json_begin_array(&w, "distances");
@@ -284,7 +278,7 @@ static char *to_json(const Topology *t)
                 else
                         json_null(&w, "node");
                 json_uint(&w, "cores", l->n_cores);
-                json_cpus(&w, "cpus", l->cpus);
+                json_cpuset(&w, "cpus", l->cpus);
                 json_end_object(&w);
         }
         json_end_array(&w);
@@ -331,7 +325,7 @@ static char *to_json(const Topology *t)
                 json_string(&w, "device", hex);
                 json_string(&w, "driver", d->driver);
                 json_int(&w, "numa_node", d->numa_node);
-                json_cpus(&w, "local_cpus", d->local_cpus);
+                json_cpuset(&w, "local_cpus", d->local_cpus);
                 json_end_object(&w);
         }
         json_end_array(&w);
