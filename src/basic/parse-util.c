@@ -108,14 +108,19 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *ret_bytes)
 const char *format_bytes(char *buf, size_t size, uint64_t bytes)
 {
         static const char *const suffix[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-        size_t i = 0;
+        size_t top = 0;
         uint64_t unit = 1;
 
-        while (i + 1 < ELEMENTSOF(suffix) && bytes >= unit * 1024)
-                unit *= 1024, i++;
-        if (bytes % unit == 0)
-                snprintf(buf, size, "%llu %s", (unsigned long long) (bytes / unit), suffix[i]);
-        else
-                snprintf(buf, size, "%.1f %s", (double) bytes / (double) unit, suffix[i]);
+        while (top + 1 < ELEMENTSOF(suffix) && bytes >= unit * 1024)
+                unit *= 1024, top++;
+        /* an exact figure when there is a short one ("1536 MiB", which --memory accepts back),
+         * else one decimal in the largest unit ("9.1 GiB") */
+        uint64_t u = unit;
+        for (size_t i = top + 1; i-- > 0; u /= 1024)
+                if (bytes % u == 0 && bytes / u < 10000) {
+                        snprintf(buf, size, "%llu %s", (unsigned long long) (bytes / u), suffix[i]);
+                        return buf;
+                }
+        snprintf(buf, size, "%.1f %s", (double) bytes / (double) unit, suffix[top]);
         return buf;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ int cli_open_host(const CliContext *ctx, Host **ret)
 int cli_bad_option(const char *verb, char **argv)
 {
         const char *arg = optind > 0 ? argv[optind - 1] : "?";
-        if (optopt && optopt != '?')
+        if (optopt > 0 && optopt < 128 && isalnum(optopt))
                 return cli_errorf(
                     EXIT_USAGE,
                     "%s: option '-%c' is unknown or needs a value; see 'vmslice %s --help'", verb,

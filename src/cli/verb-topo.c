@@ -71,10 +71,15 @@ static void print_cores(const Topology *t, hwloc_const_bitmap_t scope, int l3, c
                 if (c->l3 != l3 || !hwloc_bitmap_isincluded(c->cpus, scope))
                         continue;
                 char item[CPUSET_LIST_MAX + 8];
-                hwloc_bitmap_list_snprintf(buf, sizeof(buf), c->cpus);
-                for (char *p = buf; *p; p++)
-                        if (*p == '-') /* two adjacent siblings: show "0,1" not "0-1" */
-                                *p = ',';
+                size_t used = 0;
+                int cpu;
+                buf[0] = 0;
+                hwloc_bitmap_foreach_begin (cpu, c->cpus) {
+                        if (used + 12 < sizeof(buf))
+                                used += (size_t) snprintf(buf + used, sizeof(buf) - used, "%s%d",
+                                                          used ? "," : "", cpu);
+                }
+                hwloc_bitmap_foreach_end();
                 snprintf(item, sizeof(item), "%s[%s]",
                          c->kind == CORE_KIND_UNIFORM ? "" : core_kind_to_string(c->kind), buf);
                 size_t len = strlen(item) + 1;

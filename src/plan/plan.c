@@ -561,12 +561,21 @@ static int choose_cores(Planner *pl)
                         if (chosen == pl->pci_node)
                                 EXPLAIN(pl, "node %u: the passed-through device is attached there",
                                         n->os_index);
-                        else
+                        else if (chosen == (int) order[0])
                                 EXPLAIN(
-                                    pl, "node %u: %s%u free cores for vCPUs, the most of any node",
+                                    pl,
+                                    "node %u: %s%u free cores for vCPUs, the most of any node%s",
                                     n->os_index,
                                     pl->req->pci && pl->req->pci[0] ? "no device locality; " : "",
-                                    free_cores_on_node(pl, chosen));
+                                    free_cores_on_node(pl, chosen),
+                                    node_has_memory(t, chosen) ? "" : " (none has memory)");
+                        else
+                                EXPLAIN(pl,
+                                        "node %u: %u free cores; no node %s has %u free for vCPUs",
+                                        n->os_index, free_cores_on_node(pl, chosen),
+                                        node_has_memory(t, chosen) ? "with more free cores"
+                                                                   : "with memory",
+                                        pl->need);
                 }
                 r = place_on_node(pl, chosen, pl->need, &groups, &equal);
                 if (r < 0)

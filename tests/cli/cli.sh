@@ -71,6 +71,7 @@ expect_usage "--pci garbage" "${P[@]}" --pci 'zz:00'
 expect_usage "--pci unknown device" "${P[@]}" --pci 0000:42:00.0
 expect_usage "unknown plan option" "${P[@]}" --frob
 expect_usage "missing option argument" "${P[@]}" --vcpus
+[[ "$err" == *"'--vcpus'"* ]]; ok $? "a missing value names the option"
 expect_usage "plan takes no arguments" "${P[@]}" extra
 expect_usage "--threads 2 on a host without SMT" --root "$(unpack i5-6c-nosmt)" plan --threads 2
 

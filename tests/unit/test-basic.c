@@ -71,7 +71,10 @@ static void test_format_bytes(void **state)
         assert_string_equal(format_bytes(buf, sizeof(buf), 0), "0 B");
         assert_string_equal(format_bytes(buf, sizeof(buf), 2ULL << 20), "2 MiB");
         assert_string_equal(format_bytes(buf, sizeof(buf), 1ULL << 30), "1 GiB");
-        assert_string_equal(format_bytes(buf, sizeof(buf), 3ULL << 29), "1.5 GiB");
+        assert_string_equal(format_bytes(buf, sizeof(buf), 3ULL << 29), "1536 MiB");
+        assert_string_equal(format_bytes(buf, sizeof(buf), 1026ULL << 20), "1026 MiB");
+        assert_string_equal(format_bytes(buf, sizeof(buf), 9771050598ULL), "9.1 GiB");
+        assert_string_equal(format_bytes(buf, sizeof(buf), 16ULL << 40), "16 TiB");
         assert_string_equal(format_bytes(buf, sizeof(buf), 1023), "1023 B");
 }
 

@@ -345,8 +345,9 @@ static void test_errors(void **state)
 
         PlanRequest mem = {.vcpus = 2, .memory = 1536ULL << 20, .hugepages = HUGEPAGES_1G};
         e = plan_err("i7-6800k", &mem);
-        assert_string_equal(e.msg, "--memory 1.5 GiB is not a multiple of the 1 GiB hugepage size; "
-                                   "use 1 GiB or 2 GiB");
+        assert_string_equal(e.msg,
+                            "--memory 1536 MiB is not a multiple of the 1 GiB hugepage size; "
+                            "use 1 GiB or 2 GiB");
 
         PlanRequest huge = {.vcpus = 2, .memory = 64ULL << 30};
         e = plan_err("i7-6800k", &huge);
