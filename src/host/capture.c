@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "archive-util.h"
+#include "fileio.h"
 #include "string-util.h"
 
 /* What a capture holds: every file vmslice (and hwloc's linux backend, through host_load_hwloc())
@@ -246,8 +247,6 @@ static int capture_add(Capture *c, const char *path, EntryType type, char *data,
 static int read_regular(Host *h, const char *path, char **ret, size_t *ret_size)
 {
         _cleanup_(closep) int fd = -1;
-        _cleanup_(freep) char *buf = NULL;
-        size_t len = 0, cap = 0;
         struct stat st;
 
         /* O_NONBLOCK: a FIFO in a fixture tree must not hang the capture (it is skipped below). */
@@ -258,30 +257,8 @@ static int read_regular(Host *h, const char *path, char **ret, size_t *ret_size)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
-        for (;;) {
-                if (len + 4096 > cap) {
-                        size_t ncap = cap ? cap * 2 : 8192;
-                        char *n = realloc(buf, ncap);
-                        if (!n)
-                                return -ENOMEM;
-                        buf = n;
-                        cap = ncap;
-                }
-                ssize_t k = read(fd, buf + len, cap - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return errno == ENOMEM ? -EIO : -errno; /* never fatal for one file */
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > HOST_READ_MAX)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = len;
-        return 0;
+        int r = read_fd_full(fd, HOST_READ_MAX, ret, ret_size);
+        return r == -ENOMEM ? r : r < 0 && r != -EFBIG ? -EIO : r; /* one file is never fatal */
 }
 
 /* Captures end up in bug reports: keep what vmslice reads, drop what it does not need.

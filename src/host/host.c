@@ -14,6 +14,7 @@
 
 #include "archive-util.h"
 #include "cpuset-util.h"
+#include "fileio.h"
 #include "parse-util.h"
 #include "string-util.h"
 
@@ -122,35 +123,14 @@ int host_read_file(Host *h, const char *path, size_t max, char **ret)
 {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *buf = NULL;
-        size_t len = 0, cap = 0;
+        size_t len;
 
         fd = host_open(h, path, O_RDONLY | O_NOCTTY, 0);
         if (fd < 0)
                 return fd;
-        for (;;) {
-                if (len + 4096 + 1 > cap) {
-                        size_t ncap = cap ? cap * 2 : 8192;
-                        char *n = realloc(buf, ncap);
-                        if (!n)
-                                return -ENOMEM;
-                        buf = n;
-                        cap = ncap;
-                }
-                ssize_t k = read(fd, buf + len, cap - len - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > max)
-                        return -EFBIG;
-        }
-        if (!buf && !(buf = malloc(1)))
-                return -ENOMEM;
-        buf[len] = 0;
+        int r = read_fd_full(fd, max, &buf, &len);
+        if (r < 0)
+                return r;
         if (strlen(buf) != len)
                 return -EBADMSG; /* embedded NUL: not a text attribute */
         *ret = TAKE_PTR(buf);
