@@ -3,8 +3,11 @@
 
 #include <stdbool.h>
 
+#include "domain.h"
 #include "error.h"
 #include "host.h"
+#include "plan.h"
+#include "virt.h"
 
 /* The CLI is the only layer that prints or exits. Each verb gets the argv after the global options
  * were taken out (argv[0] is the verb) and returns the process exit status. */
@@ -29,6 +32,7 @@ typedef struct Verb {
 int verb_topo(const CliContext *ctx, int argc, char **argv);
 int verb_plan(const CliContext *ctx, int argc, char **argv);
 int verb_capture(const CliContext *ctx, int argc, char **argv);
+int verb_apply(const CliContext *ctx, int argc, char **argv);
 
 /* Prints "vmslice: <message>" to stderr and returns the exit status for it (2 for bad input). */
 int cli_error(const Error *err);
@@ -38,3 +42,16 @@ int cli_errorf(int status, const char *fmt, ...) _printf_(2, 3);
 int cli_open_host(const CliContext *ctx, Host **ret);
 /* For getopt: reports an unknown option or missing argument the same way in every verb. */
 int cli_bad_option(const char *verb, char **argv);
+
+/* Domains named on the command line: a file ("FILE.xml"), "-" for stdin, or otherwise the name of
+ * a domain defined in libvirt at uri. *ret_virt is set (and kept open) only for libvirt domains. */
+int cli_load_domain(const char *arg, const char *uri, Domain **ret, Virt **ret_virt);
+/* True when arg names a file rather than a libvirt domain. */
+bool cli_domain_is_file(const char *arg);
+/* Writes text to path ("-" for stdout) atomically (temp file + rename); prints the error. */
+int cli_write_output(const char *path, const char *text);
+/* Saves a domain's previous definition under dir as NAME-YYYYmmdd-HHMMSS.xml; prints the error. */
+int cli_backup_domain(const char *dir, const char *name, const char *xml, char **ret_path);
+
+/* Prints a plan's explanation lines ("# ...", with explain) and warnings to stderr. */
+void cli_print_plan_notes(const Plan *p, bool explain);

@@ -17,6 +17,8 @@ static const Verb verbs[] = {
     {"topo", "[--json]", "show the host's CPU, cache, NUMA and PCI topology", verb_topo},
     {"plan", "[--vcpus N] [options]", "compute a CPU/NUMA placement for a VM as libvirt XML",
      verb_plan},
+    {"apply", "DOMAIN [options]", "write a plan into a libvirt domain (file or defined domain)",
+     verb_apply},
     {"capture", "FILE.tar.gz", "snapshot the files vmslice reads into a tarball for --root",
      verb_capture},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "string-util.h"
+
+bool cli_domain_is_file(const char *arg)
+{
+        return streq(arg, "-") || strchr(arg, '/') || endswith(arg, ".xml") ||
+               access(arg, F_OK) == 0;
+}
+
+int cli_load_domain(const char *arg, const char *uri, Domain **ret, Virt **ret_virt)
+{
+        Error err = {0};
+        *ret_virt = NULL;
+        if (cli_domain_is_file(arg)) {
+                if (domain_load_file(arg, ret, &err) < 0)
+                        return cli_error(&err);
+                return 0;
+        }
+        Virt *v = NULL;
+        if (virt_open(uri, &v, &err) < 0)
+                return cli_error(&err);
+        if (virt_load_domain(v, arg, ret, &err) < 0) {
+                virt_close(v);
+                return cli_error(&err);
+        }
+        *ret_virt = v;
+        return 0;
+}
+
+int cli_write_output(const char *path, const char *text)
+{
+        if (streq(path, "-")) {
+                fputs(text, stdout);
+                return fflush(stdout) == 0 ? EXIT_OK
+                                           : cli_errorf(EXIT_FAIL, "cannot write to stdout");
+        }
+        _cleanup_(freep) char *tmp = strdup_printf("%s.vmslice-XXXXXX", path);
+        if (!tmp)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return cli_errorf(EXIT_FAIL, "cannot write %s: %s", path, strerror(errno));
+        size_t len = strlen(text);
+        ssize_t k = write(fd, text, len);
+        int r = (k < 0 || (size_t) k != len || fsync(fd) < 0) ? -errno : 0;
+        (void) fchmod(fd, 0644);
+        close(fd);
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return cli_errorf(EXIT_FAIL, "cannot write %s: %s", path, strerror(r ? -r : EIO));
+        }
+        return EXIT_OK;
+}
+
+int cli_backup_domain(const char *dir, const char *name, const char *xml, char **ret_path)
+{
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return cli_errorf(EXIT_FAIL,
+                                  "cannot create the backup directory %s: %s; give --backup-dir",
+                                  dir, strerror(errno));
+        /* the name was checked by the domain reader: no '/', no "..", no control characters */
+        _cleanup_(freep) char *path = strdup_printf("%s/%s-%s.xml", dir, name, stamp);
+        if (!path)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return cli_errorf(EXIT_FAIL, "cannot write the backup %s: %s", path,
+                                  strerror(errno));
+        size_t len = strlen(xml);
+        ssize_t k = write(fd, xml, len);
+        int r = (k < 0 || (size_t) k != len || fsync(fd) < 0) ? errno : 0;
+        close(fd);
+        if (r)
+                return cli_errorf(EXIT_FAIL, "cannot write the backup %s: %s", path, strerror(r));
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
+        return EXIT_OK;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-plan-args.h"
+#include "cpuset-util.h"
+#include "parse-util.h"
+#include "string-util.h"
+
+int plan_args_init(PlanArgs *a)
+{
+        *a = (PlanArgs){.req = {.host_cores = 1}};
+        a->exclude = hwloc_bitmap_alloc();
+        return a->exclude ? 0 : -ENOMEM;
+}
+
+void plan_args_done(PlanArgs *a)
+{
+        strv_free(a->pci);
+        hwloc_bitmap_free(a->exclude);
+        *a = (PlanArgs){0};
+}
+
+static int parse_count(const char *opt, const char *value, unsigned min, unsigned max,
+                       unsigned *ret)
+{
+        unsigned v;
+        int r = safe_atou(value, &v);
+        if (r < 0 || v < min || v > max)
+                return cli_errorf(EXIT_USAGE, "%s '%s' is not a number from %u to %u", opt, value,
+                                  min, max);
+        *ret = v;
+        return 0;
+}
+
+int plan_args_parse(PlanArgs *a, int c, const char *optarg)
+{
+        PlanRequest *r_ = &a->req;
+        int r = 0;
+        switch (c) {
+        case ARG_VCPUS:
+                r = parse_count("--vcpus", optarg, 1, PLAN_VCPUS_MAX, &r_->vcpus);
+                break;
+        case ARG_THREADS:
+                if (streq(optarg, "auto"))
+                        r_->threads = 0;
+                else if (streq(optarg, "1") || streq(optarg, "2"))
+                        r_->threads = (unsigned) (optarg[0] - '0');
+                else
+                        r = cli_errorf(EXIT_USAGE, "--threads '%s': use 1, 2 or auto", optarg);
+                break;
+        case ARG_HOST_CORES:
+                r = parse_count("--host-cores", optarg, 1, 8192, &r_->host_cores);
+                break;
+        case ARG_PCI:
+                if (strv_extend(&a->pci, optarg) < 0)
+                        r = cli_errorf(EXIT_FAIL, "out of memory");
+                break;
+        case ARG_EMULATOR:
+                if (streq(optarg, "shared"))
+                        r_->emulator = EMULATOR_SHARED;
+                else if (streq(optarg, "isolated"))
+                        r_->emulator = EMULATOR_ISOLATED;
+                else
+                        r = cli_errorf(EXIT_USAGE, "--emulator '%s': use shared or isolated",
+                                       optarg);
+                break;
+        case ARG_IOTHREADS:
+                r = parse_count("--iothreads", optarg, 0, PLAN_IOTHREADS_MAX, &r_->iothreads);
+                break;
+        case ARG_MEMORY: {
+                uint64_t bytes;
+                int k = parse_size(optarg, 1ULL << 20, &bytes);
+                if (k < 0 || bytes == 0)
+                        r = cli_errorf(EXIT_USAGE,
+                                       "--memory '%s' is not a size; use e.g. 16G, 16384M or "
+                                       "16GiB (a bare number is MiB)",
+                                       optarg);
+                else
+                        r_->memory = bytes;
+                break;
+        }
+        case ARG_HUGEPAGES: {
+                uint64_t bytes = 0;
+                if (streq(optarg, "none") || streq(optarg, "no"))
+                        r_->hugepages = HUGEPAGES_NONE;
+                else if (parse_size(optarg, 1ULL << 20, &bytes) >= 0 && bytes == (2ULL << 20))
+                        r_->hugepages = HUGEPAGES_2M;
+                else if (parse_size(optarg, 1ULL << 20, &bytes) >= 0 && bytes == (1ULL << 30))
+                        r_->hugepages = HUGEPAGES_1G;
+                else
+                        r = cli_errorf(EXIT_USAGE, "--hugepages '%s': use 2M, 1G or none", optarg);
+                break;
+        }
+        case ARG_REALTIME:
+                r_->realtime = true;
+                break;
+        case ARG_EXCLUDE: {
+                _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t x = hwloc_bitmap_alloc();
+                if (!x || cpuset_parse_list(optarg, x) < 0)
+                        r = cli_errorf(EXIT_USAGE,
+                                       "--exclude '%s' is not a CPU list; use e.g. 4-7,12-15",
+                                       optarg);
+                else
+                        hwloc_bitmap_or(a->exclude, a->exclude, x);
+                break;
+        }
+        default:
+                return 1;
+        }
+        if (c == ARG_IOTHREADS && r == 0)
+                a->iothreads_set = true;
+        if (r == 0) {
+                r_->pci = a->pci;
+                r_->exclude = a->exclude;
+        }
+        return r;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cli-plan-args.h"
+#include "cli.h"
+#include "cpuset-util.h"
+#include "diff.h"
+#include "plan-xml.h"
+#include "string-util.h"
+#include "topology.h"
+
+#define BACKUP_DIR_DEFAULT "/var/lib/vmslice/backup"
+
+static void help(void)
+{
+        printf(
+            "Usage: vmslice [--root DIR] apply DOMAIN [OPTIONS]\n\n"
+            "Plans the CPU, NUMA and memory placement of a domain as 'vmslice plan' does, with "
+            "the\n"
+            "vCPU count, memory and passed-through PCI devices taken from the domain, and writes\n"
+            "the plan into it: <vcpu>, the pins of <cputune> (its other children kept), <cpu>\n"
+            "mode, topology and cache (its features kept), <numatune>, <memoryBacking> hugepages,\n"
+            "<iothreads> with one iothread per virtio disk, and vmslice's <metadata>, which marks\n"
+            "the domain as managed by vmslice for the runtime slice. Nothing else changes.\n\n"
+            "DOMAIN is a file (FILE.xml, - for stdin) or the name of a domain defined in "
+            "libvirt.\n\n"
+            "  --connect URI        libvirt URI (default qemu:///system)\n"
+            "  --dry-run            print a unified diff instead of writing or defining\n"
+            "  --output FILE        write the new domain to FILE (- for stdout); default: stdout\n"
+            "                       for a file, redefinition in libvirt for a libvirt domain\n"
+            "  --backup-dir DIR     where a libvirt domain's previous definition is saved\n"
+            "                       (default " BACKUP_DIR_DEFAULT ")\n"
+            "  --share              do not exclude the CPUs of other domains vmslice manages\n"
+            "  --explain            say why for each choice (on stderr)\n"
+            "Planner options (they override what the domain says):\n" PLAN_OPTIONS_HELP
+            "  -h, --help\n");
+}
+
+/* CPUs of the other domains vmslice manages in libvirt: their VM cores and dedicated emulator
+ * CPUs. */
+static int collect_other_managed(Virt *v, const char *self, hwloc_bitmap_t out, char ***ret_names)
+{
+        Error err = {0};
+        _cleanup_(strv_freep) char **names = NULL;
+        if (virt_list_domains(v, &names, &err) < 0)
+                return cli_error(&err);
+        for (char **n = names; *n; n++) {
+                if (self && streq(*n, self))
+                        continue;
+                _cleanup_(domain_freep) Domain *d = NULL;
+                Error e = {0};
+                if (virt_load_domain(v, *n, &d, &e) < 0)
+                        continue; /* a domain vmslice cannot read is not one it manages */
+                ManagedInfo m = {0};
+                if (domain_managed_info(d, &m) < 0)
+                        return cli_errorf(EXIT_FAIL, "out of memory");
+                if (m.managed && !hwloc_bitmap_iszero(m.cpus)) {
+                        hwloc_bitmap_or(out, out, m.cpus);
+                        hwloc_bitmap_or(out, out, m.emulator_cpus);
+                        (void) strv_extend(ret_names, *n);
+                }
+                managed_info_done(&m);
+        }
+        return 0;
+}
+
+int verb_apply(const CliContext *ctx, int argc, char **argv)
+{
+        enum {
+                ARG_CONNECT = ARG_PLAN_MAX,
+                ARG_DRY_RUN,
+                ARG_OUTPUT,
+                ARG_BACKUP_DIR,
+                ARG_SHARE,
+                ARG_EXPLAIN,
+        };
+        static const struct option options[] = {
+            PLAN_LONG_OPTIONS,
+            {"connect", required_argument, NULL, ARG_CONNECT},
+            {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+            {"output", required_argument, NULL, ARG_OUTPUT},
+            {"backup-dir", required_argument, NULL, ARG_BACKUP_DIR},
+            {"share", no_argument, NULL, ARG_SHARE},
+            {"explain", no_argument, NULL, ARG_EXPLAIN},
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        _cleanup_(plan_args_done) PlanArgs args = {0};
+        const char *uri = NULL, *output = NULL, *backup_dir = BACKUP_DIR_DEFAULT;
+        bool dry_run = false, share = false, explain = false;
+        int c, r;
+
+        if (plan_args_init(&args) < 0)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                r = plan_args_parse(&args, c, optarg);
+                if (r == 0)
+                        continue;
+                if (r != 1)
+                        return r;
+                switch (c) {
+                case ARG_CONNECT:
+                        uri = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        dry_run = true;
+                        break;
+                case ARG_OUTPUT:
+                        output = optarg;
+                        break;
+                case ARG_BACKUP_DIR:
+                        backup_dir = optarg;
+                        break;
+                case ARG_SHARE:
+                        share = true;
+                        break;
+                case ARG_EXPLAIN:
+                        explain = true;
+                        break;
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                default:
+                        return cli_bad_option("apply", argv);
+                }
+        }
+        if (optind + 1 != argc)
+                return cli_errorf(EXIT_USAGE,
+                                  "apply takes one DOMAIN (a file, - or a libvirt domain name); "
+                                  "see 'vmslice apply --help'");
+        const char *arg = argv[optind];
+
+        _cleanup_(host_freep) Host *h = NULL;
+        r = cli_open_host(ctx, &h);
+        if (r != 0)
+                return r;
+        Error err = {0};
+        _cleanup_(topology_freep) Topology *t = NULL;
+        if (topology_load(h, &t, &err) < 0)
+                return cli_error(&err);
+
+        _cleanup_(domain_freep) Domain *d = NULL;
+        _cleanup_(virt_closep) Virt *v = NULL;
+        r = cli_load_domain(arg, uri, &d, &v);
+        if (r != 0)
+                return r;
+        _cleanup_(freep) char *before = NULL;
+        if (domain_format(d, &before) < 0)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+
+        /* other managed domains' CPUs: from libvirt, for libvirt domains or with --connect */
+        _cleanup_(strv_freep) char **others = NULL;
+        if (!share && (v || uri)) {
+                _cleanup_(virt_closep) Virt *own = NULL;
+                Virt *conn = v;
+                if (!conn) {
+                        if (virt_open(uri, &own, &err) < 0)
+                                return cli_error(&err);
+                        conn = own;
+                }
+                r = collect_other_managed(conn, v ? d->name : NULL, args.exclude, &others);
+                if (r != 0)
+                        return r;
+        }
+
+        ApplyOptions opts = {.req = args.req, .iothreads_set = args.iothreads_set};
+        PlanRequest req;
+        _cleanup_(strv_freep) char **pci = NULL;
+        if (domain_plan_request(d, &opts, &req, &pci, &err) < 0)
+                return cli_error(&err);
+        _cleanup_(plan_freep) Plan *p = NULL;
+        if (plan_compute(t, &req, &p, &err) < 0)
+                return cli_error(&err);
+        if (others && explain) {
+                _cleanup_(freep) char *ex = cpuset_format_list(args.exclude);
+                fprintf(
+                    stderr,
+                    "# other domains vmslice manages use cpus %s: excluded (--share to allow)\n",
+                    ex ? ex : "?");
+        }
+        cli_print_plan_notes(p, explain);
+        if (domain_apply_plan(d, p, &req, &err) < 0)
+                return cli_error(&err);
+        _cleanup_(freep) char *after = NULL;
+        if (domain_format(d, &after) < 0)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+
+        if (dry_run) {
+                _cleanup_(freep) char *diff = NULL;
+                _cleanup_(freep) char *la = strdup_printf("%s (before)", d->source);
+                _cleanup_(freep) char *lb = strdup_printf("%s (after vmslice apply)", d->source);
+                if (!la || !lb || diff_unified(before, after, la, lb, 3, &diff) < 0)
+                        return cli_errorf(EXIT_FAIL, "cannot compute the difference");
+                fputs(diff, stdout);
+                return EXIT_OK;
+        }
+        if (output || !v)
+                return cli_write_output(output ? output : "-", after);
+
+        _cleanup_(freep) char *backup = NULL;
+        r = cli_backup_domain(backup_dir, d->name, before, &backup);
+        if (r != 0)
+                return r;
+        if (virt_define(v, after, &err) < 0)
+                return cli_error(&err);
+        printf("defined %s with the plan; previous definition saved as %s\n", d->name, backup);
+        return EXIT_OK;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "domain.h"
+#include "plan.h"
+
+/* `vmslice apply`: plan for a domain and write the plan into it, leaving everything else alone. */
+
+typedef struct ApplyOptions {
+        PlanRequest req;    /* vcpus/memory 0: from the domain */
+        bool iothreads_set; /* --iothreads given (else the domain's, or 1 with virtio disks) */
+} ApplyOptions;
+
+/* What vmslice recorded in a domain's <metadata>. */
+typedef struct ManagedInfo {
+        bool managed;
+        hwloc_bitmap_t cpus;          /* the VM's CPUs (whole cores), empty when unknown */
+        hwloc_bitmap_t emulator_cpus; /* dedicated emulator CPUs, empty when shared */
+        char *options;                /* the plan options as recorded */
+} ManagedInfo;
+
+/* Fills req from the domain where opts leaves it open: vCPU count, memory, the PCI devices it
+ * passes through (their addresses in *ret_pci, a strv the caller frees), iothreads. */
+int domain_plan_request(const Domain *d, const ApplyOptions *opts, PlanRequest *ret_req,
+                        char ***ret_pci, Error *err);
+
+/* Merges a plan into the domain: <vcpu>, the pins of <cputune> (other children kept), <cpu> mode,
+ * topology and cache (features kept, topoext added when needed), <numatune>, <memoryBacking>
+ * hugepages (other children kept), <iothreads> and one iothread per virtio disk, and vmslice's
+ * <metadata> (that vmslice manages the domain, with the options used). */
+int domain_apply_plan(Domain *d, const Plan *p, const PlanRequest *req, Error *err);
+
+/* Reads vmslice's metadata of a domain. */
+int domain_managed_info(const Domain *d, ManagedInfo *ret);
+void managed_info_done(ManagedInfo *m);
+
+/* All CPUs pinned in a domain's <cputune> (vcpupin, emulatorpin, iothreadpin), into set. */
+int domain_pinned_cpus(const Domain *d, hwloc_bitmap_t set);
