@@ -158,14 +158,20 @@ static int set_cpu(xmlNodePtr root, const Plan *p)
         dom_remove_all(cpu, "vendor");
         dom_remove_all(cpu, "topology");
         dom_remove_all(cpu, "cache");
-        xmlNodePtr t = dom_append(cpu, "topology");
+        /* libvirt's order inside <cpu>: model, vendor, topology, cache, feature..., numa */
+        xmlNodePtr anchor = NULL;
+        for (xmlNodePtr k = cpu->children; k && !anchor; k = k->next)
+                if (k->type == XML_ELEMENT_NODE && !streq(S(k->name), "model") &&
+                    !streq(S(k->name), "vendor"))
+                        anchor = k;
+        xmlNodePtr t = anchor ? dom_insert_before(anchor, "topology") : dom_append(cpu, "topology");
         if (!t)
                 return -ENOMEM;
         r |= dom_set_propf(t, "sockets", "%u", p->sockets);
         r |= dom_set_propf(t, "dies", "%u", p->dies);
         r |= dom_set_propf(t, "cores", "%u", p->cores);
         r |= dom_set_propf(t, "threads", "%u", p->threads);
-        xmlNodePtr c = dom_append(cpu, "cache");
+        xmlNodePtr c = anchor ? dom_insert_before(anchor, "cache") : dom_append(cpu, "cache");
         if (!c)
                 return -ENOMEM;
         r |= dom_set_prop(c, "mode", "passthrough");
@@ -175,12 +181,14 @@ static int set_cpu(xmlNodePtr root, const Plan *p)
                         if (dom_prop_is(f, "name", "topoext"))
                                 break;
                 if (!f) {
-                        f = dom_append(cpu, "feature");
+                        xmlNodePtr numa = dom_child(cpu, "numa");
+                        f = numa ? dom_insert_before(numa, "feature") : dom_append(cpu, "feature");
                         if (!f)
                                 return -ENOMEM;
+                        r |= dom_set_prop(f, "policy", "require"); /* libvirt's attribute order */
                         r |= dom_set_prop(f, "name", "topoext");
-                }
-                r |= dom_set_prop(f, "policy", "require");
+                } else
+                        r |= dom_set_prop(f, "policy", "require");
         }
 
         /* guest NUMA cells: the plan's when it spans nodes; otherwise a single existing cell (kept

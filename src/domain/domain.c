@@ -289,6 +289,18 @@ xmlNodePtr dom_ensure_ordered(xmlNodePtr parent, const char *name)
         return n;
 }
 
+xmlNodePtr dom_insert_before(xmlNodePtr ref, const char *name)
+{
+        xmlNodePtr n = xmlNewDocNode(ref->doc, NULL, X(name), NULL);
+        if (!n)
+                return NULL;
+        char indent[128];
+        indent_of(ref, indent, sizeof(indent));
+        xmlAddPrevSibling(ref, n);
+        xmlAddPrevSibling(ref, new_text(ref->doc, indent));
+        return n;
+}
+
 xmlNodePtr dom_ensure(xmlNodePtr parent, const char *name)
 {
         xmlNodePtr n = dom_child(parent, name);

@@ -74,6 +74,8 @@ xmlNodePtr dom_ensure(xmlNodePtr parent, const char *name);
 /* Like dom_ensure() for a child of <domain>: a new element goes where libvirt puts it (after
  * <vcpu> for <cputune>, ...), not at the end. */
 xmlNodePtr dom_ensure_ordered(xmlNodePtr domain, const char *name);
+/* Inserts a new element right before ref, indented like it. */
+xmlNodePtr dom_insert_before(xmlNodePtr ref, const char *name);
 /* Removes a node and the indentation before it. */
 void dom_remove(xmlNodePtr node);
 /* Removes every element child named name. */

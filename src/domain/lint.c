@@ -15,9 +15,9 @@
 
 #define S(s) ((const char *) (s))
 
-#define MIB         (1ULL << 20)
-#define GIB         (1ULL << 30)
-#define PAGE_2M     (2ULL << 20)
+#define MIB            (1ULL << 20)
+#define GIB            (1ULL << 30)
+#define PAGE_2M        (2ULL << 20)
 #define NET_QUEUES_MAX 16U
 
 /* ---- the rules ---- */
@@ -152,11 +152,12 @@ static const LintRule rules[_R_MAX] = {
                         "threads that are not the pinned siblings; seeds 000 and 001 set it "
                         "(libvirt docs: the topology must multiply to the vCPU count)",
                         true},
-    [R_CPU_CACHE] = {"cpu-cache", LINT_INFO,
-                     "host-passthrough also passes the cache topology (<cache mode='passthrough'/>)",
-                     "the guest then sees the real cache sizes and which vCPUs share them "
-                     "(libvirt docs: cpu cache mode='passthrough')",
-                     true},
+    [R_CPU_CACHE] =
+        {"cpu-cache", LINT_INFO,
+         "host-passthrough also passes the cache topology (<cache mode='passthrough'/>)",
+         "the guest then sees the real cache sizes and which vCPUs share them "
+         "(libvirt docs: cpu cache mode='passthrough')",
+         true},
     [R_AMD_TOPOEXT] = {"amd-topoext", LINT_WARNING,
                        "AMD hosts with guest threads=2 require the topoext CPU feature",
                        "without topoext an AMD guest cannot see SMT threads and takes every "
@@ -203,14 +204,12 @@ static const LintRule rules[_R_MAX] = {
                                "fails the start, other modes silently allocate elsewhere "
                                "(libvirt docs: numatune)",
                                true},
-    [R_BALLOON_VFIO] = {"balloon-vfio", LINT_WARNING,
-                        "no memory balloon with PCI passthrough",
+    [R_BALLOON_VFIO] = {"balloon-vfio", LINT_WARNING, "no memory balloon with PCI passthrough",
                         "with a VFIO device all guest memory is pinned, so the balloon reclaims "
                         "nothing and only adds a device (seed 003, KSM & virtio_balloon; libvirt "
                         "docs: memballoon model='none')",
                         true},
-    [R_BALLOON_HUGEPAGES] = {"balloon-hugepages", LINT_WARNING,
-                             "no memory balloon with hugepages",
+    [R_BALLOON_HUGEPAGES] = {"balloon-hugepages", LINT_WARNING, "no memory balloon with hugepages",
                              "hugepage memory stays reserved for the guest, so inflating the "
                              "balloon returns nothing to the host (seed 003, KSM & virtio_balloon)",
                              true},
@@ -322,14 +321,14 @@ static const LintRule rules[_R_MAX] = {
 
 /* Rules fixed together by planning the domain as `vmslice apply` does. */
 static const bool planner_rule[_R_MAX] = {
-    [R_VCPU_UNPINNED] = true,        [R_VCPU_PINNED_TO_SET] = true,  [R_VCPU_ON_HOST_CORE] = true,
-    [R_VCPU_SHARED_CPU] = true,      [R_THREADS_NOT_SIBLINGS] = true, [R_SIBLINGS_SPLIT] = true,
-    [R_VCPU_SPANS_NODES] = true,     [R_VCPU_SPANS_L3] = true,      [R_EMULATOR_ON_VCPU] = true,
-    [R_EMULATOR_UNPINNED] = true,    [R_IOTHREAD_ON_VCPU] = true,   [R_IOTHREAD_UNPINNED] = true,
-    [R_CPU_MODE] = true,             [R_CPU_TOPOLOGY] = true,       [R_CPU_CACHE] = true,
-    [R_AMD_TOPOEXT] = true,          [R_VCPU_OFFLINE] = true,       [R_NO_HUGEPAGES] = true,
-    [R_NUMATUNE_MISSING] = true,     [R_NUMATUNE_WRONG_NODE] = true,
-    [R_NUMATUNE_MEMORYLESS] = true,  [R_IOTHREADS_MISSING] = true,
+    [R_VCPU_UNPINNED] = true,     [R_VCPU_PINNED_TO_SET] = true,   [R_VCPU_ON_HOST_CORE] = true,
+    [R_VCPU_SHARED_CPU] = true,   [R_THREADS_NOT_SIBLINGS] = true, [R_SIBLINGS_SPLIT] = true,
+    [R_VCPU_SPANS_NODES] = true,  [R_VCPU_SPANS_L3] = true,        [R_EMULATOR_ON_VCPU] = true,
+    [R_EMULATOR_UNPINNED] = true, [R_IOTHREAD_ON_VCPU] = true,     [R_IOTHREAD_UNPINNED] = true,
+    [R_CPU_MODE] = true,          [R_CPU_TOPOLOGY] = true,         [R_CPU_CACHE] = true,
+    [R_AMD_TOPOEXT] = true,       [R_VCPU_OFFLINE] = true,         [R_NO_HUGEPAGES] = true,
+    [R_NUMATUNE_MISSING] = true,  [R_NUMATUNE_WRONG_NODE] = true,  [R_NUMATUNE_MEMORYLESS] = true,
+    [R_IOTHREADS_MISSING] = true,
 };
 
 const char *lint_severity_to_string(LintSeverity s)
@@ -398,7 +397,7 @@ static int parse_vset(const char *s, hwloc_bitmap_t out)
         return hwloc_bitmap_iszero(out) ? -EINVAL : 0;
 }
 
-static const char *setbuf(char *buf, hwloc_const_bitmap_t set)
+static const char *cpus_str(char *buf, hwloc_const_bitmap_t set)
 {
         return cpuset_to_list(buf, CPUSET_LIST_MAX, set);
 }
@@ -506,10 +505,10 @@ typedef struct Lint {
         const Topology *t;
         xmlNodePtr root, devices, cputune, cpu, vcpu_node;
         unsigned vcpus;
-        unsigned threads; /* guest threads per core, 1 without <topology> */
+        unsigned threads;    /* guest threads per core, 1 without <topology> */
         hwloc_bitmap_t *pin; /* [vcpus]: CPUs of each vCPU, NULL when unpinned */
         xmlNodePtr *pin_node;
-        int *single;             /* [vcpus]: the one CPU, -1 when unpinned or a set */
+        int *single; /* [vcpus]: the one CPU, -1 when unpinned or a set */
         bool all_pinned, all_single;
         hwloc_bitmap_t vcpu_cpus; /* union of all pins */
         int host_core;            /* index of CPU 0's core, -1 when unknown */
@@ -683,13 +682,19 @@ static void check_vcpus(Lint *l)
                         if (!l->pin[v])
                                 hwloc_bitmap_set(un, v);
                 unsigned k = (unsigned) hwloc_bitmap_weight(un);
-                if (k > 0)
-                        add(l, R_VCPU_UNPINNED, l->cputune ? l->cputune : l->vcpu_node, true,
-                            k == l->vcpus && k > 1 ? "none of the %u vCPUs has a <vcpupin> (vCPUs %s)"
-                            : k == 1               ? "%.0u%svCPU %s has no <vcpupin>; it floats over "
-                                                     "all host CPUs"
-                                                   : "%u vCPUs have no <vcpupin> (vCPUs %s)",
-                            k, k == 1 ? "" : setbuf(a, un), setbuf(b, un));
+                xmlNodePtr at = l->cputune ? l->cputune : l->vcpu_node;
+                if (k == 1)
+                        add(l, R_VCPU_UNPINNED, at, true,
+                            "vCPU %s has no <vcpupin>; it floats over all host CPUs",
+                            cpus_str(a, un));
+                else if (k == l->vcpus)
+                        add(l, R_VCPU_UNPINNED, at, true,
+                            "none of the %u vCPUs has a <vcpupin>; they float over all host CPUs",
+                            k);
+                else if (k > 1)
+                        add(l, R_VCPU_UNPINNED, at, true,
+                            "%u vCPUs have no <vcpupin> (vCPUs %s); they float over all host CPUs",
+                            k, cpus_str(a, un));
         }
 
         _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t bad = hwloc_bitmap_alloc();
@@ -711,7 +716,7 @@ static void check_vcpus(Lint *l)
                 if (!hwloc_bitmap_iszero(bad)) {
                         bool offline = hwloc_bitmap_intersects(bad, t->offline);
                         add(l, R_VCPU_OFFLINE, n, true, "vCPU %u is pinned to %s, %s", v,
-                            setbuf(a, p),
+                            cpus_str(a, p),
                             offline ? (hwloc_bitmap_isincluded(bad, t->offline)
                                            ? "which is offline"
                                            : "which includes offline or absent CPUs")
@@ -721,11 +726,11 @@ static void check_vcpus(Lint *l)
                         add(l, R_VCPU_PINNED_TO_SET, n, true,
                             "vCPU %u is pinned to %s, a set of %d CPUs the scheduler moves it "
                             "between",
-                            v, setbuf(a, p), hwloc_bitmap_weight(p));
+                            v, cpus_str(a, p), hwloc_bitmap_weight(p));
                 if (hc && hwloc_bitmap_intersects(p, hc->cpus))
                         add(l, R_VCPU_ON_HOST_CORE, n, true,
-                            "vCPU %u runs on %s, on CPU 0's core (cpus %s), which the host keeps", v,
-                            setbuf(a, p), setbuf(b, hc->cpus));
+                            "vCPU %u runs on %s, on CPU 0's core (cpus %s), which the host keeps",
+                            v, cpus_str(a, p), cpus_str(b, hc->cpus));
                 int cpu = l->single[v];
                 if (cpu >= 0 && cpu <= (int) CPU_NUMBER_MAX) {
                         if (owner[cpu] >= 0)
@@ -744,20 +749,18 @@ static void check_vcpus(Lint *l)
                                 continue;
                         int k0 = topology_core_of_cpu(t, (unsigned) c0),
                             k1 = topology_core_of_cpu(t, (unsigned) c1);
-                        if (k0 >= 0 && k0 == k1)
+                        /* a CPU that is offline or absent is vcpu-offline's finding */
+                        if (k0 < 0 || k1 < 0 || k0 == k1)
                                 continue;
                         add(l, R_THREADS_NOT_SIBLINGS, pin_line_node(l, v + 1), true,
-                            "vCPUs %u and %u (the threads of guest core %u) run on CPUs %d and %d, "
-                            "which are not the two threads of one host core%s%s",
-                            v, v + 1, v / 2, c0, c1, k0 >= 0 ? "; the siblings of " : "",
-                            k0 >= 0 ? (snprintf(a, sizeof(a), "%d are %s", c0,
-                                                setbuf(b, t->cores[k0].cpus)),
-                                       a)
-                                    : "");
+                            "vCPUs %u and %u (the threads of guest core %u) run on CPUs %d and "
+                            "%d, which are not one host core; the siblings of CPU %d are %s",
+                            v, v + 1, v / 2, c0, c1, c0, cpus_str(a, t->cores[k0].cpus));
                 }
 
-        /* a host core's threads used by different guest cores */
-        if (t->n_cores > 0) {
+        /* a host core's threads used by different guest cores (without a guest <topology> every
+         * vCPU is a socket of its own: that is cpu-topology's finding) */
+        if (t->n_cores > 0 && dom_child(l->cpu, "topology")) {
                 _cleanup_(freep) int *core_vcpu = calloc(t->n_cores, sizeof(int));
                 if (!core_vcpu) {
                         l->oom = true;
@@ -782,7 +785,7 @@ static void check_vcpus(Lint *l)
                         add(l, R_SIBLINGS_SPLIT, pin_line_node(l, v), true,
                             "host core %u (cpus %s) runs vCPU %d of guest core %u and vCPU %u of "
                             "guest core %u; its threads should serve one guest core",
-                            t->cores[k].core_id, setbuf(a, t->cores[k].cpus), w,
+                            t->cores[k].core_id, cpus_str(a, t->cores[k].cpus), w,
                             (unsigned) w / l->threads, v, v / l->threads);
                         core_vcpu[k] = (int) v; /* report each further split once */
                 }
@@ -847,8 +850,8 @@ static void check_vcpus(Lint *l)
                 else
                         for (unsigned i = 0; i < t->n_nodes; i++)
                                 if (free_cores(l, (int) i, -2, thr) >= need &&
-                                    (fit < 0 || free_cores(l, (int) i, -2, thr) >
-                                                    free_cores(l, fit, -2, thr)))
+                                    (fit < 0 ||
+                                     free_cores(l, (int) i, -2, thr) > free_cores(l, fit, -2, thr)))
                                         fit = (int) i;
                 if (fit >= 0) {
                         _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t ns = hwloc_bitmap_alloc();
@@ -862,7 +865,7 @@ static void check_vcpus(Lint *l)
                         add(l, R_VCPU_SPANS_NODES, l->cputune ? l->cputune : l->vcpu_node, true,
                             "the vCPUs run on NUMA nodes %s, but node %u alone has %u free cores "
                             "for the %u cores of %u threads these %u vCPUs need",
-                            setbuf(a, ns), t->nodes[fit].os_index, free_cores(l, fit, -2, thr),
+                            cpus_str(a, ns), t->nodes[fit].os_index, free_cores(l, fit, -2, thr),
                             need, thr, l->vcpus);
                 }
                 return;
@@ -877,7 +880,7 @@ static void check_vcpus(Lint *l)
                         add(l, R_VCPU_SPANS_L3, l->cputune ? l->cputune : l->vcpu_node, true,
                             "the vCPUs run on %u L3 groups, but L3 group %u (cpus %s) alone has %u "
                             "free cores for the %u cores these %u vCPUs need",
-                            l3s, g, setbuf(a, t->l3s[g].cpus), fc, need, l->vcpus);
+                            l3s, g, cpus_str(a, t->l3s[g].cpus), fc, need, l->vcpus);
                         break;
                 }
         }
@@ -906,7 +909,7 @@ static void check_threads_pins(Lint *l)
                                 add(l, R_EMULATOR_ON_VCPU, emu, true,
                                     "the emulator is pinned to %s, which includes CPUs %s of the "
                                     "vCPUs",
-                                    setbuf(a, set), setbuf(b, x));
+                                    cpus_str(a, set), cpus_str(b, x));
                 }
         }
 
@@ -937,13 +940,12 @@ static void check_threads_pins(Lint *l)
                 if (!hwloc_bitmap_iszero(x))
                         add(l, R_IOTHREAD_ON_VCPU, p, true,
                             "I/O thread %u is pinned to %s, which includes CPUs %s of the vCPUs",
-                            id, setbuf(a, set), setbuf(b, x));
+                            id, cpus_str(a, set), cpus_str(b, x));
         }
         if (!hwloc_bitmap_iszero(ids))
                 add(l, R_IOTHREAD_UNPINNED, ion ? ion : l->root, true,
-                    "I/O thread%s %s %s no <iothreadpin>",
-                    hwloc_bitmap_weight(ids) > 1 ? "s" : "", setbuf(a, ids),
-                    hwloc_bitmap_weight(ids) > 1 ? "have" : "has");
+                    "I/O thread%s %s %s no <iothreadpin>", hwloc_bitmap_weight(ids) > 1 ? "s" : "",
+                    cpus_str(a, ids), hwloc_bitmap_weight(ids) > 1 ? "have" : "has");
 }
 
 static void check_cpu(Lint *l)
@@ -1050,7 +1052,7 @@ static void check_vcpusched(Lint *l)
                         sbuf_append(&why, "some of its vCPUs are not pinned to isolated CPUs");
                 else if (!hwloc_bitmap_iszero(notiso))
                         sbuf_appendf(&why, "CPUs %s are not isolated (isolcpus=, nohz_full=)",
-                                     setbuf(a, notiso));
+                                     cpus_str(a, notiso));
                 if (h->rt_known && h->rt_runtime_us != -1)
                         sbuf_appendf(&why,
                                      "%skernel.sched_rt_runtime_us is %ld, so RT throttling "
@@ -1068,7 +1070,7 @@ static void check_vcpusched(Lint *l)
                 add(l, R_VCPUSCHED_RT, s, false,
                     "vCPUs %s use the real-time scheduler '%s', but %s; real-time vCPUs starve "
                     "the kernel threads of their CPUs (seed 002)",
-                    setbuf(a, vs), sched, w);
+                    cpus_str(a, vs), sched, w);
         }
 }
 
@@ -1094,8 +1096,8 @@ static void check_memory(Lint *l)
                             "guest memory %s is not a multiple of the %s hugepage size; use %s "
                             "or %s",
                             format_bytes(a, sizeof(a), l->memory), format_bytes(b, sizeof(b), ps),
-                            format_bytes(c, sizeof(c), l->memory / ps * ps ? l->memory / ps * ps
-                                                                            : ps),
+                            format_bytes(c, sizeof(c),
+                                         (l->memory / ps * ps) != 0 ? l->memory / ps * ps : ps),
                             format_bytes(d, sizeof(d), (l->memory / ps + 1) * ps));
                         break;
                 }
@@ -1121,7 +1123,7 @@ static void check_memory(Lint *l)
                 l->oom = true;
                 return;
         }
-        /* every nodeset of <numatune> must name nodes with memory */
+        /* every nodeset of <numatune> must name nodes that have memory */
         for (xmlNodePtr x = nt ? nt->children : NULL; x; x = x->next) {
                 if (x->type != XML_ELEMENT_NODE ||
                     (!streq(S(x->name), "memory") && !streq(S(x->name), "memnode")))
@@ -1130,48 +1132,54 @@ static void check_memory(Lint *l)
                 if (!set || parse_vset(set, ns) < 0)
                         continue;
                 hwloc_bitmap_zero(badn);
-                bool absent = false;
-                hwloc_bitmap_foreach_begin(i, ns)
-                {
+                int i;
+                hwloc_bitmap_foreach_begin (i, ns) {
                         int n = topology_node_by_os_index(t, (unsigned) i);
-                        if (n < 0 || t->nodes[n].mem_total == 0) {
+                        if (n >= 0 && t->nodes[n].mem_total == 0)
                                 hwloc_bitmap_set(badn, (unsigned) i);
-                                absent |= n < 0;
-                        }
                 }
                 hwloc_bitmap_foreach_end();
                 if (!hwloc_bitmap_iszero(badn))
                         add(l, R_NUMATUNE_MEMORYLESS, x, true,
-                            "<numatune> nodeset %s names node%s %s, which %s",
-                            setbuf(c, ns), hwloc_bitmap_weight(badn) > 1 ? "s" : "",
-                            setbuf(d, badn),
-                            absent ? "this host does not have or which have no memory"
-                                   : (hwloc_bitmap_weight(badn) > 1 ? "have no memory"
-                                                                    : "has no memory"));
+                            "<numatune> nodeset %s names node%s %s, which %s no memory",
+                            cpus_str(c, ns), hwloc_bitmap_weight(badn) > 1 ? "s" : "",
+                            cpus_str(d, badn), hwloc_bitmap_weight(badn) > 1 ? "have" : "has");
+        }
+        if (!ntm)
+                return;
+        _cleanup_(freep) char *set = dom_prop(ntm, "nodeset");
+        if (!set || parse_vset(set, ns) < 0)
+                return;
+        /* nodes this host does not have */
+        hwloc_bitmap_zero(badn);
+        int i;
+        hwloc_bitmap_foreach_begin (i, ns) {
+                if (topology_node_by_os_index(t, (unsigned) i) < 0)
+                        hwloc_bitmap_set(badn, (unsigned) i);
+        }
+        hwloc_bitmap_foreach_end();
+        if (!hwloc_bitmap_iszero(badn)) {
+                add(l, R_NUMATUNE_WRONG_NODE, ntm, true,
+                    "<numatune> puts memory on node%s %s, but this host has no node %s",
+                    hwloc_bitmap_weight(ns) > 1 ? "s" : "", cpus_str(c, ns), cpus_str(d, badn));
+                return;
         }
         /* the nodeset should be the vCPUs' nodes (or their nearest nodes with memory) */
-        if (ntm && l->all_pinned && !hwloc_bitmap_iszero(l->vcpu_cpus)) {
-                _cleanup_(freep) char *set = dom_prop(ntm, "nodeset");
-                if (!set || parse_vset(set, ns) < 0)
-                        return;
-                bool ok = true;
-                hwloc_bitmap_foreach_begin(cpu, l->vcpu_cpus)
-                {
-                        int n = node_of_cpu(t, (unsigned) cpu);
-                        int m = nearest_memory_node(t, n);
-                        if (m < 0)
-                                ok = false;
-                        else
-                                hwloc_bitmap_set(want, t->nodes[m].os_index);
-                }
-                hwloc_bitmap_foreach_end();
-                if (ok && !hwloc_bitmap_isequal(want, ns))
-                        add(l, R_NUMATUNE_WRONG_NODE, ntm, true,
-                            "<numatune> puts memory on node%s %s, but the vCPUs' memory belongs "
-                            "on node%s %s",
-                            hwloc_bitmap_weight(ns) > 1 ? "s" : "", setbuf(c, ns),
-                            hwloc_bitmap_weight(want) > 1 ? "s" : "", setbuf(d, want));
+        if (!l->all_pinned || hwloc_bitmap_iszero(l->vcpu_cpus))
+                return;
+        hwloc_bitmap_foreach_begin (i, l->vcpu_cpus) {
+                int m = nearest_memory_node(t, node_of_cpu(t, (unsigned) i));
+                if (m < 0)
+                        return; /* offline or absent CPUs: vcpu-offline */
+                hwloc_bitmap_set(want, t->nodes[m].os_index);
         }
+        hwloc_bitmap_foreach_end();
+        if (!hwloc_bitmap_isequal(want, ns))
+                add(l, R_NUMATUNE_WRONG_NODE, ntm, true,
+                    "<numatune> puts memory on node%s %s, but the vCPUs' memory belongs on "
+                    "node%s %s",
+                    hwloc_bitmap_weight(ns) > 1 ? "s" : "", cpus_str(c, ns),
+                    hwloc_bitmap_weight(want) > 1 ? "s" : "", cpus_str(d, want));
 }
 
 static void check_balloon(Lint *l)
@@ -1183,18 +1191,19 @@ static void check_balloon(Lint *l)
         if (!l->devices)
                 return;
         xmlNodePtr at = b ? b : l->devices;
-        char what[64];
+        char what[128];
         if (b)
                 snprintf(what, sizeof(what), "<memballoon model='%.16s'>", model ? model : "?");
         else
-                snprintf(what, sizeof(what), "no <memballoon model='none'/>, so libvirt adds a "
-                                             "virtio balloon,");
+                snprintf(what, sizeof(what),
+                         "no <memballoon model='none'/>, so libvirt adds a "
+                         "virtio balloon,");
         if (l->pci_hostdev)
                 add(l, R_BALLOON_VFIO, at, true,
                     "%s with a passed-through PCI device: VFIO pins all guest memory, the "
                     "balloon cannot reclaim any",
                     what);
-        if (l->hugepages)
+        else if (l->hugepages) /* with a VFIO device that is the reason, not the pages */
                 add(l, R_BALLOON_HUGEPAGES, at, true,
                     "%s with hugepage-backed memory: inflating it returns nothing to the host",
                     what);
@@ -1204,9 +1213,10 @@ static const struct {
         unsigned rule;
         const char *name;
 } hyperv_features[] = {
-    {R_HYPERV_RELAXED, "relaxed"}, {R_HYPERV_VAPIC, "vapic"},   {R_HYPERV_SPINLOCKS, "spinlocks"},
-    {R_HYPERV_VPINDEX, "vpindex"}, {R_HYPERV_SYNIC, "synic"},   {R_HYPERV_STIMER, "stimer"},
-    {R_HYPERV_RESET, "reset"},     {R_HYPERV_FREQUENCIES, "frequencies"},
+    {R_HYPERV_RELAXED, "relaxed"},     {R_HYPERV_VAPIC, "vapic"},
+    {R_HYPERV_SPINLOCKS, "spinlocks"}, {R_HYPERV_VPINDEX, "vpindex"},
+    {R_HYPERV_SYNIC, "synic"},         {R_HYPERV_STIMER, "stimer"},
+    {R_HYPERV_RESET, "reset"},         {R_HYPERV_FREQUENCIES, "frequencies"},
 };
 
 static xmlNodePtr find_timer(xmlNodePtr clock, const char *name)
@@ -1321,20 +1331,28 @@ static void check_disks(Lint *l)
                 if (disk_is_rw_disk(disk)) {
                         _cleanup_(freep) char *cache = dom_prop(drv, "cache");
                         _cleanup_(freep) char *io = dom_prop(drv, "io");
-                        if (!cache_direct(cache))
+                        if (!cache_direct(cache) && cache)
+                                add(l, R_DISK_CACHE, drv, true,
+                                    "disk %s uses cache='%.16s', the host page cache; use "
+                                    "cache='none'",
+                                    name, cache);
+                        else if (!cache)
                                 add(l, R_DISK_CACHE, drv ? drv : disk, true,
-                                    cache ? "disk %s uses cache='%.16s', the host page cache; use "
-                                            "cache='none'"
-                                          : "disk %s has no cache= (the default is writeback, the "
-                                            "host page cache%.0s); use cache='none'",
-                                    name, cache ? cache : "");
-                        else if (disk_local(disk) && !io_fast(io))
-                                add(l, R_DISK_IO, drv, true,
-                                    io ? "disk %s uses io='%.16s'; use io='native' with "
-                                         "cache='%s'"
-                                       : "disk %s has no io= (QEMU's thread pool%.0s); use "
-                                         "io='native' with cache='%s'",
-                                    name, io ? io : "", cache);
+                                    "disk %s has no cache= (the default is writeback, the host "
+                                    "page cache); use cache='none'",
+                                    name);
+                        if (cache_direct(cache) && disk_local(disk) && !io_fast(io)) {
+                                if (io)
+                                        add(l, R_DISK_IO, drv, true,
+                                            "disk %s uses io='%.16s'; use io='native' with "
+                                            "cache='%s'",
+                                            name, io, cache);
+                                else
+                                        add(l, R_DISK_IO, drv, true,
+                                            "disk %s has no io= (QEMU's thread pool); use "
+                                            "io='native' with cache='%s'",
+                                            name, cache);
+                        }
                 }
                 if (is_virtio_disk(disk)) {
                         if (!first_virtio)
@@ -1398,14 +1416,17 @@ static void check_net(Lint *l)
                 xmlNodePtr m = dom_child(n, "model");
                 _cleanup_(freep) char *model = dom_prop(m, "type");
                 if (!model_virtio(model)) {
-                        add(l, R_NET_MODEL, m ? m : n, false,
-                            model ? "interface %s uses the emulated model '%.24s'; use "
-                                    "<model type='virtio'/> once the guest has the virtio-net "
-                                    "driver"
-                                  : "interface %s has no <model> (QEMU's default emulated "
-                                    "NIC%.0s); use <model type='virtio'/> once the guest has the "
+                        if (model)
+                                add(l, R_NET_MODEL, m, false,
+                                    "interface %s uses the emulated model '%.24s'; use <model "
+                                    "type='virtio'/> once the guest has the virtio-net driver",
+                                    name, model);
+                        else
+                                add(l, R_NET_MODEL, n, false,
+                                    "interface %s has no <model> (QEMU's default emulated NIC); "
+                                    "use <model type='virtio'/> once the guest has the "
                                     "virtio-net driver",
-                            name, model ? model : "");
+                                    name);
                         continue;
                 }
                 if (!net_tap_type(n))
@@ -1419,10 +1440,9 @@ static void check_net(Lint *l)
                 unsigned q = 0;
                 if (want > 1 && (!prop_uint(drv, "queues", &q) || q != want))
                         add(l, R_NET_MULTIQUEUE, drv ? drv : n, true,
-                            q ? "interface %s has %u queue pairs for %u vCPUs; use queues='%u'"
-                              : "interface %s has one queue pair%.0u for %u vCPUs; use "
-                                "queues='%u'",
-                            name, q, l->vcpus, want);
+                            "interface %s has %u queue pair%s for %u vCPUs; use <driver "
+                            "queues='%u'/>",
+                            name, q ? q : 1, q > 1 ? "s" : "", l->vcpus, want);
         }
 }
 
@@ -1794,8 +1814,9 @@ static int fix_devices(Domain *d, const bool *want, unsigned vcpus)
                 bool fix_cache = want[R_DISK_CACHE] && rw && !cache_direct(cache);
                 bool fix_io = rw && disk_local(disk) && !io_fast(io) &&
                               (fix_cache || (want[R_DISK_IO] && cache_direct(cache)));
-                bool fix_iothread = want[R_DISK_IOTHREAD] && iothreads > 0 &&
-                                    is_virtio_disk(disk) && !dom_prop(drv, "iothread");
+                _cleanup_(freep) char *has_io = dom_prop(drv, "iothread");
+                bool fix_iothread =
+                    want[R_DISK_IOTHREAD] && iothreads > 0 && is_virtio_disk(disk) && !has_io;
                 if (!fix_cache && !fix_io && !fix_iothread)
                         continue;
                 if (!drv) {
@@ -1936,7 +1957,8 @@ int lint_fix_full(Domain *d, const LintHost *host, const LintResult *found, char
         return 0;
 }
 
-int lint_fix(Domain *d, const LintHost *host, const LintResult *found, char ***ret_fixed, Error *err)
+int lint_fix(Domain *d, const LintHost *host, const LintResult *found, char ***ret_fixed,
+             Error *err)
 {
         return lint_fix_full(d, host, found, ret_fixed, NULL, err);
 }
