@@ -16,8 +16,8 @@
  * discarding, cost limit and boundary shifting), so the output is byte for byte what
  * "diff -U<context> --label label_a --label label_b" prints. When the texts are so different that
  * the search would take too long, the lines between the common prefix and suffix are shown as
- * replaced instead (a correct diff, not a minimal one); this does not happen for documents of a
- * few thousand lines.
+ * replaced instead (a correct diff, not a minimal one, and not what diff prints); this does not
+ * happen below about 20,000 lines.
  *
  * Returns 0, -ENOMEM, -E2BIG when a text has more than DIFF_LINES_MAX lines, or -EINVAL when an
  * argument is NULL. */

@@ -19,6 +19,7 @@ static const Verb verbs[] = {
      verb_plan},
     {"apply", "DOMAIN [options]", "write a plan into a libvirt domain (file or defined domain)",
      verb_apply},
+    {"lint", "DOMAIN [--fix] [--json]", "review a domain against the seeds' practices", verb_lint},
     {"capture", "FILE.tar.gz", "snapshot the files vmslice reads into a tarball for --root",
      verb_capture},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},

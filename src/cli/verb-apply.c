@@ -200,7 +200,7 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
                 return cli_write_output(output ? output : "-", after);
 
         _cleanup_(freep) char *backup = NULL;
-        r = cli_backup_domain(backup_dir, d->name, before, &backup);
+        r = cli_backup_domain(backup_dir, d->name, d->text, &backup);
         if (r != 0)
                 return r;
         if (virt_define(v, after, &err) < 0)

@@ -29,6 +29,7 @@ Domain *domain_free(Domain *d)
                 xmlFreeDoc(d->doc);
         free(d->source);
         free(d->name);
+        free(d->text);
         free(d);
         return NULL;
 }
@@ -596,6 +597,9 @@ int domain_parse(const char *data, size_t size, const char *source, Domain **ret
         int r = check_domain(d, err);
         if (r < 0)
                 return r;
+        d->text = strndup(data, size);
+        if (!d->text)
+                return error_fail(err, -ENOMEM, "out of memory");
         *ret = TAKE_PTR(d);
         return 0;
 }

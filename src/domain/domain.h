@@ -34,6 +34,7 @@ typedef struct Domain {
         char *name;   /* <name> */
         bool had_decl; /* the text started with an <?xml ...?> declaration */
         char quote;    /* attribute quote to write: the one the document mostly used */
+        char *text;    /* the document as it was read, for backups */
 } Domain;
 
 /* Parses a document. source names it in messages. */

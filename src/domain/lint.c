@@ -715,8 +715,8 @@ static void check_vcpus(Lint *l)
                 hwloc_bitmap_andnot(bad, p, t->online);
                 if (!hwloc_bitmap_iszero(bad)) {
                         bool offline = hwloc_bitmap_intersects(bad, t->offline);
-                        add(l, R_VCPU_OFFLINE, n, true, "vCPU %u is pinned to %s, %s", v,
-                            cpus_str(a, p),
+                        add(l, R_VCPU_OFFLINE, n, true, "vCPU %u is pinned to CPU%s %s, %s", v,
+                            hwloc_bitmap_weight(p) > 1 ? "s" : "", cpus_str(a, p),
                             offline ? (hwloc_bitmap_isincluded(bad, t->offline)
                                            ? "which is offline"
                                            : "which includes offline or absent CPUs")
@@ -724,8 +724,8 @@ static void check_vcpus(Lint *l)
                 }
                 if (l->single[v] < 0)
                         add(l, R_VCPU_PINNED_TO_SET, n, true,
-                            "vCPU %u is pinned to %s, a set of %d CPUs the scheduler moves it "
-                            "between",
+                            "vCPU %u is pinned to CPUs %s, a set of %d CPUs the scheduler moves "
+                            "it between",
                             v, cpus_str(a, p), hwloc_bitmap_weight(p));
                 if (hc && hwloc_bitmap_intersects(p, hc->cpus))
                         add(l, R_VCPU_ON_HOST_CORE, n, true,

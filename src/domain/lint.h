@@ -16,19 +16,19 @@ typedef enum LintSeverity {
 const char *lint_severity_to_string(LintSeverity s);
 
 typedef struct LintRule {
-        const char *id;       /* kebab-case, stable: "disk-cache" */
+        const char *id; /* kebab-case, stable: "disk-cache" */
         LintSeverity severity;
-        const char *summary;  /* one line: what the rule checks */
-        const char *why;      /* short why, with its source (seed or libvirt/QEMU docs) */
-        bool fixable;         /* --fix can fix it safely */
+        const char *summary; /* one line: what the rule checks */
+        const char *why;     /* short why, with its source (seed or libvirt/QEMU docs) */
+        bool fixable;        /* --fix can fix it safely */
 } LintRule;
 
 typedef struct LintFinding {
         const LintRule *rule;
-        unsigned line;        /* line in the domain document, 0 when not tied to an element */
-        char *message;        /* one line, specific ("vCPU 3 is pinned to 2-5, a set") */
-        bool fixable;         /* --fix can fix this finding here: the rule is fixable and, for the
-                               * placement rules, the planner accepts the domain on this host */
+        unsigned line; /* line in the domain document, 0 when not tied to an element */
+        char *message; /* one line, specific ("vCPU 3 is pinned to 2-5, a set") */
+        bool fixable;  /* --fix can fix this finding here: the rule is fixable and, for the
+                        * placement rules, the planner accepts the domain on this host */
 } LintFinding;
 
 typedef struct LintResult {
@@ -40,7 +40,7 @@ typedef struct LintResult {
 /* Host facts lint needs besides the topology. */
 typedef struct LintHost {
         const Topology *topology;
-        long rt_runtime_us;   /* /proc/sys/kernel/sched_rt_runtime_us, -1 = unlimited */
+        long rt_runtime_us; /* /proc/sys/kernel/sched_rt_runtime_us, -1 = unlimited */
         bool rt_known;
 } LintHost;
 
@@ -57,7 +57,8 @@ int lint_worst(const LintResult *r);
 /* Fixes the fixable findings in place. CPU, NUMA and memory placement findings are fixed together
  * by planning the domain as `vmslice apply` does (with its defaults); the others one by one.
  * *ret_fixed receives the ids of the rules it fixed (strv). */
-int lint_fix(Domain *d, const LintHost *host, const LintResult *found, char ***ret_fixed, Error *err);
+int lint_fix(Domain *d, const LintHost *host, const LintResult *found, char ***ret_fixed,
+             Error *err);
 /* The same, and *ret_notes (strv, may be NULL) says what could not be fixed and why, e.g. the
  * planner's refusal ("need 6 cores ... for 12 vCPUs ..."), in which case the placement rules are
  * not in *ret_fixed. A rule is in *ret_fixed only when a lint of the fixed domain no longer

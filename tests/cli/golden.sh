@@ -7,6 +7,7 @@ while IFS='|' read -r name host args; do
         name=$(echo "$name" | xargs)
         host=$(echo "$host" | xargs)
         [ -z "$name" ] || [[ "$name" == \#* ]] && continue
+        args=${args//@DATA@/$DATA}
         # shellcheck disable=SC2086
         "$VMSLICE" --root "$(unpack "$host")" $args >"$WORK/out" 2>"$WORK/err"
         rc=$?
