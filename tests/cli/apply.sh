@@ -43,6 +43,10 @@ expect_rc 0 "a UTF-16 domain is read" --root "$H6" apply "$D/hostile/utf16.xml" 
 # against libvirtd
 VIRSH=(virsh -q -c qemu:///system)
 if ! command -v virsh >/dev/null || ! "${VIRSH[@]}" version >/dev/null 2>&1; then
+        if [ "${VMSLICE_REQUIRE_LIBVIRT:-0}" = 1 ]; then
+                ok 1 "libvirtd answers at qemu:///system (required in CI)"
+                done_testing
+        fi
         echo "ok $((_n + 1)) # SKIP no libvirtd at qemu:///system (CI starts one)"
         _n=$((_n + 1))
         done_testing
