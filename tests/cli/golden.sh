@@ -9,8 +9,9 @@ while IFS='|' read -r name host args; do
         [ -z "$name" ] || [[ "$name" == \#* ]] && continue
         args=${args//@DATA@/$DATA}
         # shellcheck disable=SC2086
-        "$VMSLICE" --root "$(unpack "$host")" $args >"$WORK/out" 2>"$WORK/err"
+        "$VMSLICE" --root "$(unpack "$host")" $args >"$WORK/raw" 2>"$WORK/err"
         rc=$?
+        sed "s|$DATA|@DATA@|g" "$WORK/raw" >"$WORK/out" # outputs may name their input
         if [ "$rc" -ne 0 ]; then
                 cat "$WORK/err" | diag
                 ok 1 "golden $name: vmslice exited $rc"
