@@ -263,7 +263,13 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
                         return cli_error(&err);
                 worst = lint_worst(&left);
         }
-        char **notes = fix ? fix_notes : res.notes;
+        _cleanup_(strv_freep) char **notes = NULL;
+        for (char **l = res.notes; l && *l; l++)
+                if (strv_extend(&notes, *l) < 0)
+                        return cli_errorf(EXIT_FAIL, "out of memory");
+        for (char **l = fix_notes; l && *l; l++)
+                if (!strv_contains(notes, *l) && strv_extend(&notes, *l) < 0)
+                        return cli_errorf(EXIT_FAIL, "out of memory");
 
         /* the report goes to stderr when the document goes to stdout */
         bool doc_to_stdout = fix && (dry_run || (output && streq(output, "-")) || (!output && !v));
@@ -300,7 +306,7 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
                 return status;
         }
         _cleanup_(freep) char *backup = NULL;
-        r = cli_backup_domain(backup_dir ? backup_dir : BACKUP_DIR_DEFAULT, d->name, before,
+        r = cli_backup_domain(backup_dir ? backup_dir : BACKUP_DIR_DEFAULT, d->name, d->text,
                               &backup);
         if (r != 0)
                 return r;

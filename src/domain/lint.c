@@ -729,8 +729,10 @@ static void check_vcpus(Lint *l)
                             v, cpus_str(a, p), hwloc_bitmap_weight(p));
                 if (hc && hwloc_bitmap_intersects(p, hc->cpus))
                         add(l, R_VCPU_ON_HOST_CORE, n, true,
-                            "vCPU %u runs on %s, on CPU 0's core (cpus %s), which the host keeps",
-                            v, cpus_str(a, p), cpus_str(b, hc->cpus));
+                            "vCPU %u runs on CPU%s %s, on CPU 0's core (cpus %s), which the "
+                            "host keeps",
+                            v, hwloc_bitmap_weight(p) > 1 ? "s" : "", cpus_str(a, p),
+                            cpus_str(b, hc->cpus));
                 int cpu = l->single[v];
                 if (cpu >= 0 && cpu <= (int) CPU_NUMBER_MAX) {
                         if (owner[cpu] >= 0)
@@ -966,19 +968,27 @@ static void check_cpu(Lint *l)
                     mode ? mode : "custom");
 
         xmlNodePtr topo = dom_child(cpu, "topology");
-        if (!topo)
+        if (!topo && l->vcpus > 1) /* one vCPU is one socket of one core either way */
                 add(l, R_CPU_TOPOLOGY, at, true,
-                    "no <cpu><topology>: the guest sees %u socket%s of one core each, not the "
+                    "no <cpu><topology>: the guest sees %u sockets of one core each, not the "
                     "pinned cores and threads",
-                    l->vcpus, l->vcpus > 1 ? "s" : "");
-        else {
+                    l->vcpus);
+        else if (topo) {
                 unsigned s = 1, d = 1, c = 1, th = 1;
                 (void) prop_uint(topo, "sockets", &s);
                 (void) prop_uint(topo, "dies", &d);
                 (void) prop_uint(topo, "cores", &c);
                 (void) prop_uint(topo, "threads", &th);
-                uint64_t prod = (uint64_t) s * d * c * th;
-                if (prod != l->vcpus)
+                uint64_t prod = 0;
+                bool over = __builtin_mul_overflow((uint64_t) s, (uint64_t) d, &prod) ||
+                            __builtin_mul_overflow(prod, (uint64_t) c, &prod) ||
+                            __builtin_mul_overflow(prod, (uint64_t) th, &prod);
+                if (over)
+                        add(l, R_CPU_TOPOLOGY, topo, true,
+                            "topology sockets=%u dies=%u cores=%u threads=%u is absurd for %u "
+                            "vCPUs",
+                            s, d, c, th, l->vcpus);
+                else if (prod != l->vcpus)
                         add(l, R_CPU_TOPOLOGY, topo, true,
                             "topology sockets=%u dies=%u cores=%u threads=%u makes %" PRIu64
                             " vCPUs, but <vcpu> is %u",
@@ -1613,26 +1623,19 @@ int lint_domain(const Domain *d, const LintHost *host, LintResult *ret, Error *e
                         for (unsigned i = 0; i < l.n; i++)
                                 if (planner_rule[rule_index(l.f[i].rule)])
                                         l.f[i].fixable = false;
-                        char *note = strdup_printf("--fix cannot place the vCPUs and memory on "
-                                                   "this host: %s",
+                        char *note = strdup_printf("the vCPU, NUMA and memory placement cannot "
+                                                   "be fixed on this host: %s",
                                                    perr.msg);
                         if (!note || strv_push(&notes, note) < 0) {
                                 lint_done(&l);
                                 return error_fail(err, -ENOMEM, "out of memory");
                         }
-                } else {
-                        for (char **nt = dp.notes; nt && *nt; nt++)
-                                if (strv_extend(&notes, *nt) < 0) {
-                                        domain_plan_done(&dp);
-                                        lint_done(&l);
-                                        strv_free(notes);
-                                        return error_fail(err, -ENOMEM, "out of memory");
-                                }
+                } else
                         domain_plan_done(&dp);
-                }
         }
 
-        qsort(l.f, l.n, sizeof(LintFinding), cmp_finding);
+        if (l.n > 1)
+                qsort(l.f, l.n, sizeof(LintFinding), cmp_finding);
         *ret = (LintResult){.findings = l.f, .n = l.n, .notes = notes};
         l.f = NULL;
         l.n = 0;
@@ -1870,22 +1873,18 @@ static int fix_devices(Domain *d, const bool *want, unsigned vcpus)
                 static const char *const attrs[] = {"autodeflate", "freePageReporting"};
                 for (size_t i = 0; i < ELEMENTSOF(attrs); i++)
                         dom_unset_prop(b, attrs[i]);
-                xmlNodePtr c = b->children;
-                while (c) {
-                        xmlNodePtr next = c->next;
-                        if (c->type == XML_ELEMENT_NODE)
-                                dom_remove(c);
-                        c = next;
+                /* (dom_remove also frees whitespace around the node: look again each time) */
+                for (;;) {
+                        xmlNodePtr c = b->children;
+                        while (c && c->type != XML_ELEMENT_NODE)
+                                c = c->next;
+                        if (!c)
+                                break;
+                        dom_remove(c);
                 }
-                /* dom_remove may leave a lone whitespace text: drop it too */
-                c = b->children;
-                while (c) {
-                        xmlNodePtr next = c->next;
-                        if (c->type == XML_TEXT_NODE) {
-                                xmlUnlinkNode(c);
-                                xmlFreeNode(c);
-                        }
-                        c = next;
+                for (xmlNodePtr c; (c = b->children) && c->type == XML_TEXT_NODE && !c->next;) {
+                        xmlUnlinkNode(c); /* a lone whitespace text left behind */
+                        xmlFreeNode(c);
                 }
         }
         return r ? -ENOMEM : 0;
@@ -1914,6 +1913,16 @@ int lint_fix_full(Domain *d, const LintHost *host, const LintResult *found, char
         if (want[R_HYPERV_SYNIC])
                 want[R_HYPERV_VPINDEX] = true;
 
+        /* what the domain had before (the caller may ask for a part of it only) */
+        bool before[_R_MAX] = {0};
+        LintResult base = {0};
+        r = lint_domain(d, host, &base, err);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < base.n; i++)
+                before[rule_index(base.findings[i].rule)] = true;
+        lint_result_done(&base);
+
         if (planner) {
                 r = fix_placement(d, host->topology, want[R_NO_HUGEPAGES], &notes, err);
                 if (r < 0)
@@ -1929,21 +1938,47 @@ int lint_fix_full(Domain *d, const LintHost *host, const LintResult *found, char
         if (r < 0)
                 return error_fail(err, r, "cannot update %s: %s", d->source, strerror(-r));
 
-        /* what is fixed is what a new lint no longer finds */
+        /* a fix can make another rule true (hugepages added to a domain with a balloon): one
+         * more round for the findings that are new and not placement */
         LintResult after = {0};
         r = lint_domain(d, host, &after, err);
         if (r < 0)
                 return r;
+        bool again[_R_MAX] = {0}, any = false;
+        for (unsigned i = 0; i < after.n; i++) {
+                unsigned ri = rule_index(after.findings[i].rule);
+                if (after.findings[i].fixable && !before[ri] && !planner_rule[ri])
+                        again[ri] = want[ri] = any = true;
+        }
+        if (any) {
+                for (unsigned ri = 0; ri < _R_MAX; ri++)
+                        if (again[ri]) {
+                                char *note = strdup_printf(
+                                    "the other fixes made %s true; fixed it too", rules[ri].id);
+                                if (!note || strv_push(&notes, note) < 0) {
+                                        lint_result_done(&after);
+                                        return error_fail(err, -ENOMEM, "out of memory");
+                                }
+                        }
+                lint_result_done(&after);
+                r = fix_windows(d, again);
+                if (r >= 0)
+                        r = fix_devices(d, again, vcpus);
+                if (r < 0)
+                        return error_fail(err, r, "cannot update %s: %s", d->source, strerror(-r));
+                r = lint_domain(d, host, &after, err);
+                if (r < 0)
+                        return r;
+        }
+
+        /* what is fixed is what a new lint no longer finds */
         for (unsigned ri = 0; ri < _R_MAX; ri++) {
                 if (!want[ri])
                         continue;
                 bool still = false;
                 for (unsigned i = 0; i < after.n; i++)
                         still |= rule_index(after.findings[i].rule) == ri;
-                bool was = false;
-                for (unsigned i = 0; i < found->n; i++)
-                        was |= rule_index(found->findings[i].rule) == ri;
-                if (was && !still && strv_extend(&fixed, rules[ri].id) < 0) {
+                if ((before[ri] || again[ri]) && !still && strv_extend(&fixed, rules[ri].id) < 0) {
                         lint_result_done(&after);
                         return error_fail(err, -ENOMEM, "out of memory");
                 }
