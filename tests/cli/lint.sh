@@ -114,7 +114,8 @@ for f in "$D"/*.xml; do
                 virt-xml-validate "$WORK/fixed.xml" domain >"$WORK/val" 2>&1 || diag <"$WORK/val"
                 virt-xml-validate "$WORK/fixed.xml" domain >/dev/null 2>&1; ok $? "$n: the fixed domain validates"
         fi
-        rm -f "$WORK/fixed.xml"
+        mkdir -p "$WORK/fixed"
+        mv "$WORK/fixed.xml" "$WORK/fixed/$n.xml"
 done
 
 # bad usage and hostile input
@@ -201,4 +202,20 @@ diff <(echo "$before") "$WORK"/backup/$VM-*.xml >/dev/null; ok $? "... the backu
 [[ "$("${VIRSH[@]}" dumpxml --inactive "$VM")" == *"cache='none'"* ]]; ok $? "... libvirt holds the fixed disk"
 expect_rc 0 "lint of the redefined domain" --root "$HL" lint "$VM"
 [[ "$out" != *"disk-cache"* ]]; ok $? "... no longer reports the fixed rules"
+
+# every fixed fixture domain defines in a real libvirtd (TCG here, its own emulator path)
+cleanup_vm
+for f in "$WORK"/fixed/*.xml; do
+        n=$(basename "$f" .xml)
+        sed -e "s|<name>[^<]*</name>|<name>$VM</name>|" -e '/<uuid>/d' \
+                -e "s|<emulator>[^<]*</emulator>|<emulator>$(command -v qemu-system-x86_64)</emulator>|" \
+                -e "s/type='kvm'/type='qemu'/; s/type=\"kvm\"/type=\"qemu\"/" "$f" >"$WORK/def.xml"
+        if "${VIRSH[@]}" define "$WORK/def.xml" >"$WORK/def.out" 2>&1; then
+                ok 0 "$n: the fixed domain defines in libvirtd"
+        else
+                diag <"$WORK/def.out"
+                ok 1 "$n: the fixed domain defines in libvirtd"
+        fi
+        cleanup_vm
+done
 done_testing
