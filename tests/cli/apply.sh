@@ -37,6 +37,10 @@ done
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' | sed '1s/^/<domain>/' >"$WORK/huge.xml"
 expect_usage "a 9 MiB document is refused" --root "$H6" apply "$WORK/huge.xml"
 [[ "$err" == *"too large"* ]]; ok $? "... saying it is too large"
+truncate -s 100M "$WORK/huge100.xml"
+expect_usage "a 100 MB document is refused" --root "$H6" apply "$WORK/huge100.xml"
+expect_usage "a 100 MB document on stdin is refused" --root "$H6" apply - <"$WORK/huge100.xml"
+rm -f "$WORK/huge100.xml"
 expect_rc 0 "a UTF-16 domain is read" --root "$H6" apply "$D/hostile/utf16.xml" --vcpus 2 --memory 1G
 [[ "$out" != *"UTF-16"* ]] || [[ "$out" == *"<domain"* ]]; ok $? "and written as UTF-8"
 
