@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "diff.h"
 #include "string-util.h"
 
 bool cli_domain_is_file(const char *arg)
@@ -90,5 +91,37 @@ int cli_backup_domain(const char *dir, const char *name, const char *xml, char *
                 return cli_errorf(EXIT_FAIL, "cannot write the backup %s: %s", path, strerror(r));
         if (ret_path)
                 *ret_path = TAKE_PTR(path);
+        return EXIT_OK;
+}
+
+int cli_store_domain(const Domain *d, Virt *v, const char *before, const char *after,
+                     const DomainSink *sink)
+{
+        Error err = {0};
+        if (sink->dry_run) {
+                _cleanup_(freep) char *diff = NULL;
+                _cleanup_(freep) char *la = strdup_printf("%s (before)", d->source);
+                _cleanup_(freep) char *lb =
+                    strdup_printf("%s (after vmslice %s)", d->source, sink->what);
+                if (!la || !lb || diff_unified(before, after, la, lb, 3, &diff) < 0)
+                        return cli_errorf(EXIT_FAIL, "cannot compute the difference");
+                fputs(diff, stdout);
+                return EXIT_OK;
+        }
+        if (sink->output || !v)
+                return cli_write_output(sink->output ? sink->output : "-", after);
+        if (streq(before, after)) {
+                printf("nothing to change in %s; its definition is unchanged\n", d->name);
+                return EXIT_OK;
+        }
+        _cleanup_(freep) char *backup = NULL;
+        int r = cli_backup_domain(sink->backup_dir ? sink->backup_dir : CLI_BACKUP_DIR_DEFAULT,
+                                  d->name, d->text, &backup);
+        if (r != 0)
+                return r;
+        if (virt_define(v, after, &err) < 0)
+                return cli_error(&err);
+        printf("defined %s after vmslice %s; previous definition saved as %s\n", d->name,
+               sink->what, backup);
         return EXIT_OK;
 }

@@ -51,6 +51,21 @@ int cli_load_domain(const char *arg, const char *uri, Domain **ret, Virt **ret_v
 bool cli_domain_is_file(const char *arg);
 /* Writes text to path ("-" for stdout) atomically (temp file + rename); prints the error. */
 int cli_write_output(const char *path, const char *text);
+#define CLI_BACKUP_DIR_DEFAULT "/var/lib/vmslice/backup"
+
+/* Where a changed domain goes: with dry_run a unified diff on stdout; to output ("-" for
+ * stdout) when given or when the domain came from a file; else redefined in libvirt after its
+ * previous definition (as libvirt gave it) is saved under backup_dir. what names the verb in the
+ * messages ("apply", "lint --fix"). */
+typedef struct DomainSink {
+        const char *what;
+        bool dry_run;
+        const char *output;
+        const char *backup_dir;
+} DomainSink;
+int cli_store_domain(const Domain *d, Virt *v, const char *before, const char *after,
+                     const DomainSink *sink);
+
 /* Saves a domain's previous definition under dir as NAME-YYYYmmdd-HHMMSS.xml; prints the error. */
 int cli_backup_domain(const char *dir, const char *name, const char *xml, char **ret_path);
 

@@ -6,12 +6,9 @@
 #include "cli-plan-args.h"
 #include "cli.h"
 #include "cpuset-util.h"
-#include "diff.h"
 #include "plan-xml.h"
 #include "string-util.h"
 #include "topology.h"
-
-#define BACKUP_DIR_DEFAULT "/var/lib/vmslice/backup"
 
 static void help(void)
 {
@@ -31,7 +28,7 @@ static void help(void)
             "  --output FILE        write the new domain to FILE (- for stdout); default: stdout\n"
             "                       for a file, redefinition in libvirt for a libvirt domain\n"
             "  --backup-dir DIR     where a libvirt domain's previous definition is saved\n"
-            "                       (default " BACKUP_DIR_DEFAULT ")\n"
+            "                       (default " CLI_BACKUP_DIR_DEFAULT ")\n"
             "  --share              do not exclude the CPUs of other domains vmslice manages\n"
             "  --explain            say why for each choice (on stderr)\n"
             "Planner options (they override what the domain says):\n" PLAN_OPTIONS_HELP
@@ -88,7 +85,7 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
             {},
         };
         _cleanup_(plan_args_done) PlanArgs args = {0};
-        const char *uri = NULL, *output = NULL, *backup_dir = BACKUP_DIR_DEFAULT;
+        const char *uri = NULL, *output = NULL, *backup_dir = CLI_BACKUP_DIR_DEFAULT;
         bool dry_run = false, share = false, explain = false;
         int c, r;
 
@@ -187,24 +184,7 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
         if (domain_format(d, &after) < 0)
                 return cli_errorf(EXIT_FAIL, "out of memory");
 
-        if (dry_run) {
-                _cleanup_(freep) char *diff = NULL;
-                _cleanup_(freep) char *la = strdup_printf("%s (before)", d->source);
-                _cleanup_(freep) char *lb = strdup_printf("%s (after vmslice apply)", d->source);
-                if (!la || !lb || diff_unified(before, after, la, lb, 3, &diff) < 0)
-                        return cli_errorf(EXIT_FAIL, "cannot compute the difference");
-                fputs(diff, stdout);
-                return EXIT_OK;
-        }
-        if (output || !v)
-                return cli_write_output(output ? output : "-", after);
-
-        _cleanup_(freep) char *backup = NULL;
-        r = cli_backup_domain(backup_dir, d->name, d->text, &backup);
-        if (r != 0)
-                return r;
-        if (virt_define(v, after, &err) < 0)
-                return cli_error(&err);
-        printf("defined %s with the plan; previous definition saved as %s\n", d->name, backup);
-        return EXIT_OK;
+        DomainSink sink = {
+            .what = "apply", .dry_run = dry_run, .output = output, .backup_dir = backup_dir};
+        return cli_store_domain(d, v, before, after, &sink);
 }

@@ -5,14 +5,12 @@
 #include <string.h>
 
 #include "cli.h"
-#include "diff.h"
 #include "json-writer.h"
 #include "lint.h"
 #include "parse-util.h"
 #include "string-util.h"
 #include "topology.h"
 
-#define BACKUP_DIR_DEFAULT "/var/lib/vmslice/backup"
 
 static void help(void)
 {
@@ -32,7 +30,7 @@ static void help(void)
             "                       default: stdout for a file, redefinition for a libvirt domain\n"
             "  --dry-run            with --fix: print a unified diff instead of writing\n"
             "  --backup-dir DIR     with --fix on a libvirt domain: where its previous definition\n"
-            "                       is saved (default " BACKUP_DIR_DEFAULT ")\n"
+            "                       is saved (default " CLI_BACKUP_DIR_DEFAULT ")\n"
             "  --connect URI        libvirt URI (default qemu:///system)\n"
             "  --json               machine-readable findings\n"
             "  --rules              list every rule with its severity, fix and reason\n"
@@ -287,31 +285,8 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
         if (!fix)
                 return status;
 
-        if (dry_run) {
-                _cleanup_(freep) char *diff = NULL;
-                _cleanup_(freep) char *la = strdup_printf("%s (before)", d->source);
-                _cleanup_(freep) char *lb =
-                    strdup_printf("%s (after vmslice lint --fix)", d->source);
-                if (!la || !lb || diff_unified(before, after, la, lb, 3, &diff) < 0)
-                        return cli_errorf(EXIT_FAIL, "cannot compute the difference");
-                fputs(diff, stdout);
-                return status;
-        }
-        if (output || !v) {
-                r = cli_write_output(output ? output : "-", after);
-                return r != EXIT_OK ? r : status;
-        }
-        if (streq(before, after)) {
-                printf("nothing to fix in %s; its definition is unchanged\n", d->name);
-                return status;
-        }
-        _cleanup_(freep) char *backup = NULL;
-        r = cli_backup_domain(backup_dir ? backup_dir : BACKUP_DIR_DEFAULT, d->name, d->text,
-                              &backup);
-        if (r != 0)
-                return r;
-        if (virt_define(v, after, &err) < 0)
-                return cli_error(&err);
-        printf("defined %s with the fixes; previous definition saved as %s\n", d->name, backup);
-        return status;
+        DomainSink sink = {
+            .what = "lint --fix", .dry_run = dry_run, .output = output, .backup_dir = backup_dir};
+        r = cli_store_domain(d, v, before, after, &sink);
+        return r != EXIT_OK ? r : status;
 }

@@ -75,28 +75,10 @@ static char *canonical(const char *text)
         return s;
 }
 
-static xmlRelaxNGPtr schema;
-
 static int validate(const char *text)
 {
-        if (!schema) {
-                FILE *f = fopen("/usr/share/libvirt/schemas/domain.rng", "re");
-                if (!f)
-                        return -ENOENT;
-                fclose(f);
-                xmlRelaxNGParserCtxtPtr pc =
-                    xmlRelaxNGNewParserCtxt("/usr/share/libvirt/schemas/domain.rng");
-                schema = xmlRelaxNGParse(pc);
-                xmlRelaxNGFreeParserCtxt(pc);
-        }
-        xmlDocPtr doc = xmlReadMemory(text, (int) strlen(text), "x.xml", NULL, XML_PARSE_NONET);
-        if (!doc)
-                return -EINVAL;
-        xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(schema);
-        int r = xmlRelaxNGValidateDoc(vc, doc);
-        xmlRelaxNGFreeValidCtxt(vc);
-        xmlFreeDoc(doc);
-        return r == 0 ? 0 : -EINVAL;
+        char msg[2048];
+        return validate_domain_text(text, msg, sizeof(msg));
 }
 
 /* Reading and writing without changes gives the same document: byte for byte apart from blank

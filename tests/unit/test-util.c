@@ -138,7 +138,7 @@ static void collect_error(void *ctx, const char *fmt, ...)
         va_end(ap);
 }
 
-int validate_plan_xml(const Plan *p, char *msg, size_t msg_size)
+int validate_domain_text(const char *text, char *msg, size_t msg_size)
 {
         const char *path = getenv("VMSLICE_DOMAIN_RNG");
         if (!path)
@@ -154,6 +154,27 @@ int validate_plan_xml(const Plan *p, char *msg, size_t msg_size)
                 if (!schema)
                         return -ENOENT;
         }
+        xmlDocPtr doc = xmlReadMemory(text, (int) strlen(text), "domain.xml", NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc) {
+                snprintf(msg, msg_size, "not well-formed");
+                return -EINVAL;
+        }
+        char errors[1024] = "";
+        xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(schema);
+        xmlRelaxNGSetValidErrors(vc, collect_error, collect_error, errors);
+        int r = xmlRelaxNGValidateDoc(vc, doc);
+        xmlRelaxNGFreeValidCtxt(vc);
+        xmlFreeDoc(doc);
+        if (r != 0) {
+                snprintf(msg, msg_size, "%s\n%s", errors, text);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int validate_plan_xml(const Plan *p, char *msg, size_t msg_size)
+{
         _cleanup_(freep) char *frag = NULL;
         if (plan_xml_format(p, &frag) < 0)
                 return -ENOMEM;
@@ -169,23 +190,7 @@ int validate_plan_xml(const Plan *p, char *msg, size_t msg_size)
         sbuf_append(&b, body);
         _cleanup_(freep) char *doc_text = sbuf_steal(&b);
         assert_non_null(doc_text);
-        xmlDocPtr doc = xmlReadMemory(doc_text, (int) strlen(doc_text), "plan.xml", NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (!doc) {
-                snprintf(msg, msg_size, "not well-formed");
-                return -EINVAL;
-        }
-        char errors[1024] = "";
-        xmlRelaxNGValidCtxtPtr vc = xmlRelaxNGNewValidCtxt(schema);
-        xmlRelaxNGSetValidErrors(vc, collect_error, collect_error, errors);
-        int r = xmlRelaxNGValidateDoc(vc, doc);
-        xmlRelaxNGFreeValidCtxt(vc);
-        xmlFreeDoc(doc);
-        if (r != 0) {
-                snprintf(msg, msg_size, "%s\n%s", errors, doc_text);
-                return -EINVAL;
-        }
-        return 0;
+        return validate_domain_text(doc_text, msg, msg_size);
 }
 
 const char *setstr(hwloc_const_bitmap_t set)

@@ -29,6 +29,9 @@ Topology *fixture_topology(const char *name, Host **ret_host);
 /* Plans with a request; returns NULL (and fills err) when the planner refuses. */
 Plan *plan_or_null(const Topology *t, const PlanRequest *req, Error *err);
 
+/* Validates a domain document against libvirt's domain schema (VMSLICE_DOMAIN_RNG or
+ * /usr/share/libvirt/schemas/domain.rng). 0 valid, -ENOENT no schema, -EINVAL with msg. */
+int validate_domain_text(const char *text, char *msg, size_t msg_size);
 /* Validates a plan's XML, wrapped in a minimal domain, against libvirt's domain schema. Returns
  * 0 when valid, -ENOENT when the schema is not installed, -EINVAL with a message otherwise. */
 int validate_plan_xml(const Plan *p, char *msg, size_t msg_size);
