@@ -62,9 +62,14 @@ typedef struct DomainSink {
         bool dry_run;
         const char *output;
         const char *backup_dir;
+        bool messages_to_stderr; /* keep stdout for the JSON report */
 } DomainSink;
 int cli_store_domain(const Domain *d, Virt *v, const char *before, const char *after,
                      const DomainSink *sink);
+
+/* The CPUs (VM cores and dedicated emulator CPUs) of every defined domain vmslice manages in
+ * libvirt, except self; their names are added to *ret_names. Prints errors. */
+int cli_other_managed_cpus(Virt *v, const char *self, hwloc_bitmap_t out, char ***ret_names);
 
 /* Saves a domain's previous definition under dir as NAME-YYYYmmdd-HHMMSS.xml; prints the error. */
 int cli_backup_domain(const char *dir, const char *name, const char *xml, char **ret_path);

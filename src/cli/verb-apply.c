@@ -35,34 +35,6 @@ static void help(void)
             "  -h, --help\n");
 }
 
-/* CPUs of the other domains vmslice manages in libvirt: their VM cores and dedicated emulator
- * CPUs. */
-static int collect_other_managed(Virt *v, const char *self, hwloc_bitmap_t out, char ***ret_names)
-{
-        Error err = {0};
-        _cleanup_(strv_freep) char **names = NULL;
-        if (virt_list_domains(v, &names, &err) < 0)
-                return cli_error(&err);
-        for (char **n = names; *n; n++) {
-                if (self && streq(*n, self))
-                        continue;
-                _cleanup_(domain_freep) Domain *d = NULL;
-                Error e = {0};
-                if (virt_load_domain(v, *n, &d, &e) < 0)
-                        continue; /* a domain vmslice cannot read is not one it manages */
-                ManagedInfo m = {0};
-                if (domain_managed_info(d, &m) < 0)
-                        return cli_errorf(EXIT_FAIL, "out of memory");
-                if (m.managed && !hwloc_bitmap_iszero(m.cpus)) {
-                        hwloc_bitmap_or(out, out, m.cpus);
-                        hwloc_bitmap_or(out, out, m.emulator_cpus);
-                        (void) strv_extend(ret_names, *n);
-                }
-                managed_info_done(&m);
-        }
-        return 0;
-}
-
 int verb_apply(const CliContext *ctx, int argc, char **argv)
 {
         enum {
@@ -127,6 +99,9 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
                 return cli_errorf(EXIT_USAGE,
                                   "apply takes one DOMAIN (a file, - or a libvirt domain name); "
                                   "see 'vmslice apply --help'");
+        if (dry_run && output)
+                return cli_errorf(EXIT_USAGE,
+                                  "apply: --dry-run prints a diff; it does not go with --output");
         const char *arg = argv[optind];
 
         _cleanup_(host_freep) Host *h = NULL;
@@ -157,7 +132,7 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
                                 return cli_error(&err);
                         conn = own;
                 }
-                r = collect_other_managed(conn, v ? d->name : NULL, args.exclude, &others);
+                r = cli_other_managed_cpus(conn, v ? d->name : NULL, args.exclude, &others);
                 if (r != 0)
                         return r;
         }
@@ -167,6 +142,25 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
         _cleanup_(strv_freep) char **pci = NULL;
         if (domain_plan_request(d, &opts, &req, &pci, &err) < 0)
                 return cli_error(&err);
+        /* devices the domain passes through but this host lacks (a domain from another machine,
+         * or --root elsewhere): planned without their locality, and said so */
+        if (!args.pci) {
+                _cleanup_(strv_freep) char **keep = NULL;
+                for (char **a = pci; a && *a; a++)
+                        if (topology_find_pci(t, *a)) {
+                                if (strv_extend(&keep, *a) < 0)
+                                        return cli_errorf(EXIT_FAIL, "out of memory");
+                        } else
+                                fprintf(
+                                    stderr,
+                                    "vmslice: warning: the domain passes through PCI device %s, "
+                                    "which this host does not have; planned without its NUMA "
+                                    "locality\n",
+                                    *a);
+                strv_free(pci);
+                pci = TAKE_PTR(keep);
+                req.pci = pci;
+        }
         _cleanup_(plan_freep) Plan *p = NULL;
         if (plan_compute(t, &req, &p, &err) < 0)
                 return cli_error(&err);

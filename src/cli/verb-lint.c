@@ -5,12 +5,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cpuset-util.h"
 #include "json-writer.h"
 #include "lint.h"
 #include "parse-util.h"
 #include "string-util.h"
 #include "topology.h"
-
 
 static void help(void)
 {
@@ -241,6 +241,25 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
         LintHost lh = {.topology = t};
         read_rt_runtime(h, &lh);
 
+        /* --fix must not move the VM onto the cores of another VM vmslice manages */
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t others = hwloc_bitmap_alloc();
+        _cleanup_(strv_freep) char **other_names = NULL;
+        if (!others)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        if (fix && (v || uri)) {
+                _cleanup_(virt_closep) Virt *own = NULL;
+                Virt *conn = v;
+                if (!conn) {
+                        if (virt_open(uri, &own, &err) < 0)
+                                return cli_error(&err);
+                        conn = own;
+                }
+                r = cli_other_managed_cpus(conn, v ? d->name : NULL, others, &other_names);
+                if (r != 0)
+                        return r;
+                lh.exclude = others;
+        }
+
         _cleanup_(lint_result_done) LintResult res = {0};
         if (lint_domain(d, &lh, &res, &err) < 0)
                 return cli_error(&err);
@@ -285,8 +304,11 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
         if (!fix)
                 return status;
 
-        DomainSink sink = {
-            .what = "lint --fix", .dry_run = dry_run, .output = output, .backup_dir = backup_dir};
+        DomainSink sink = {.what = "lint --fix",
+                           .dry_run = dry_run,
+                           .output = output,
+                           .backup_dir = backup_dir,
+                           .messages_to_stderr = json};
         r = cli_store_domain(d, v, before, after, &sink);
         return r != EXIT_OK ? r : status;
 }

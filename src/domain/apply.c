@@ -485,3 +485,39 @@ int domain_pinned_cpus(const Domain *d, hwloc_bitmap_t set)
                 }
         return 0;
 }
+
+int domain_recorded_request(const Domain *d, PlanRequest *req, bool *ret_iothreads_set)
+{
+        ManagedInfo m = {0};
+        int r = domain_managed_info(d, &m);
+        if (r < 0)
+                return r;
+        if (!m.managed || !m.options) {
+                managed_info_done(&m);
+                return 0;
+        }
+        /* the options apply recorded: keep the choices that are not the domain's own facts */
+        char *save = NULL, *prev = NULL;
+        for (char *w = strtok_r(m.options, " ", &save); w;
+             prev = w, w = strtok_r(NULL, " ", &save)) {
+                unsigned n;
+                if (streq(w, "--realtime"))
+                        req->realtime = true;
+                if (!prev)
+                        continue;
+                if (streq(prev, "--host-cores") && safe_atou(w, &n) >= 0 && n >= 1 && n <= 8192)
+                        req->host_cores = n;
+                else if (streq(prev, "--threads") && safe_atou(w, &n) >= 0 && n >= 1 && n <= 2)
+                        req->threads = n;
+                else if (streq(prev, "--emulator"))
+                        req->emulator = streq(w, "isolated") ? EMULATOR_ISOLATED : EMULATOR_SHARED;
+                else if (streq(prev, "--iothreads") && safe_atou(w, &n) >= 0 &&
+                         n <= PLAN_IOTHREADS_MAX) {
+                        req->iothreads = n;
+                        if (ret_iothreads_set)
+                                *ret_iothreads_set = true;
+                }
+        }
+        managed_info_done(&m);
+        return 1;
+}

@@ -34,5 +34,9 @@ int domain_apply_plan(Domain *d, const Plan *p, const PlanRequest *req, Error *e
 int domain_managed_info(const Domain *d, ManagedInfo *ret);
 void managed_info_done(ManagedInfo *m);
 
+/* The choices a domain's vmslice metadata recorded (--host-cores, --threads, --emulator,
+ * --iothreads, --realtime) into req. Returns 1 when the domain had them, 0 when not managed. */
+int domain_recorded_request(const Domain *d, PlanRequest *req, bool *ret_iothreads_set);
+
 /* All CPUs pinned in a domain's <cputune> (vcpupin, emulatorpin, iothreadpin), into set. */
 int domain_pinned_cpus(const Domain *d, hwloc_bitmap_t set);

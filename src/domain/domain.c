@@ -560,7 +560,8 @@ int domain_parse(const char *data, size_t size, const char *source, Domain **ret
         /* no XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR/DTDVALID, no XINCLUDE,
          * no network; libxml2's own limits stay on (no XML_PARSE_HUGE) */
         d->doc = xmlCtxtReadMemory(ctxt, data, (int) size, source, NULL,
-                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                       XML_PARSE_BIG_LINES);
         if (!d->doc) {
                 const xmlError *e = xmlCtxtGetLastError(ctxt);
                 char msg[256] = "not well-formed";

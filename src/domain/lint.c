@@ -1474,12 +1474,18 @@ static void domain_plan_done(DomainPlan *dp)
         *dp = (DomainPlan){0};
 }
 
-static int plan_domain(const Domain *d, const Topology *t, bool add_hugepages, DomainPlan *ret,
+static int plan_domain(const Domain *d, const LintHost *host, bool add_hugepages, DomainPlan *ret,
                        Error *err)
 {
+        const Topology *t = host->topology;
         DomainPlan dp = {0};
-        ApplyOptions opts = {.req = {.host_cores = 1}};
+        ApplyOptions opts = {.req = {.host_cores = 1, .exclude = host->exclude}};
         int r;
+
+        /* a domain vmslice manages keeps the choices its apply made (host cores, emulator...) */
+        r = domain_recorded_request(d, &opts.req, &opts.iothreads_set);
+        if (r < 0)
+                return error_fail(err, r, "out of memory");
 
         r = domain_plan_request(d, &opts, &dp.req, &dp.pci, err);
         if (r < 0)
@@ -1613,7 +1619,7 @@ int lint_domain(const Domain *d, const LintHost *host, LintResult *ret, Error *e
         if (planner) {
                 DomainPlan dp = {0};
                 Error perr = {0};
-                if (plan_domain(d, l.t, add_hp, &dp, &perr) < 0) {
+                if (plan_domain(d, host, add_hp, &dp, &perr) < 0) {
                         if (!perr.input) {
                                 lint_done(&l);
                                 if (err)
@@ -1669,11 +1675,11 @@ typedef struct SchedCopy {
         char *vcpus, *scheduler, *priority;
 } SchedCopy;
 
-static int fix_placement(Domain *d, const Topology *t, bool add_hp, char ***notes, Error *err)
+static int fix_placement(Domain *d, const LintHost *host, bool add_hp, char ***notes, Error *err)
 {
         DomainPlan dp = {0};
         Error perr = {0};
-        int r = plan_domain(d, t, add_hp, &dp, &perr);
+        int r = plan_domain(d, host, add_hp, &dp, &perr);
         if (r < 0) {
                 if (!perr.input) {
                         if (err)
@@ -1924,7 +1930,7 @@ int lint_fix_full(Domain *d, const LintHost *host, const LintResult *found, char
         lint_result_done(&base);
 
         if (planner) {
-                r = fix_placement(d, host->topology, want[R_NO_HUGEPAGES], &notes, err);
+                r = fix_placement(d, host, want[R_NO_HUGEPAGES], &notes, err);
                 if (r < 0)
                         return r;
         }

@@ -42,6 +42,7 @@ typedef struct LintHost {
         const Topology *topology;
         long rt_runtime_us; /* /proc/sys/kernel/sched_rt_runtime_us, -1 = unlimited */
         bool rt_known;
+        hwloc_const_bitmap_t exclude; /* CPUs of other VMs vmslice manages (may be NULL) */
 } LintHost;
 
 /* All rules, in report order. */

@@ -24,6 +24,12 @@ if command -v virt-xml-validate >/dev/null; then
         done
 fi
 
+expect_usage "--dry-run with --output" --root "$H6" apply "$D/good-tuned.xml" --dry-run --output "$WORK/x.xml"
+HR=$(unpack ryzen-5900x)
+expect_rc 0 "apply a domain whose GPU this host lacks" --root "$HR" apply "$D/seed-000-gaming.xml"
+[[ "$err" == *"warning: the domain passes through PCI device 0000:01:00.0, which this host does not have"* ]]
+ok $? "... warns that the device is not here and plans anyway"
+
 expect_usage "apply without a domain" --root "$H6" apply
 expect_usage "apply with two domains" --root "$H6" apply a.xml b.xml
 expect_usage "apply a missing file" --root "$H6" apply "$WORK/missing.xml"
@@ -81,6 +87,10 @@ ls "$WORK"/backup/vmslice-test-a-*.xml >/dev/null 2>&1; ok $? "the previous defi
 diff <(echo "$before") "$WORK"/backup/vmslice-test-a-*.xml >/dev/null; ok $? "the backup is the previous definition"
 now=$("${VIRSH[@]}" dumpxml --inactive vmslice-test-a)
 [[ "$now" == *"<vcpupin vcpu='0' cpuset='1'/>"* && "$now" == *"vmslice:slice"* ]]; ok $? "libvirt holds the pins and vmslice's metadata"
+expect_rc 0 "a second apply within the same second keeps both backups" --root "$HL" apply vmslice-test-a --vcpus 1 --memory 1G --realtime --backup-dir "$WORK/backup"
+[ "$(ls "$WORK"/backup/vmslice-test-a-*.xml | wc -l)" -eq 2 ]; ok $? "... two backup files"
+expect_rc 0 "the backup directory is created with its parents" --root "$HL" apply vmslice-test-a --vcpus 1 --memory 1G --backup-dir "$WORK/deep/er/backup"
+[ "$(stat -c %a "$WORK/deep/er/backup")" = 700 ]; ok $? "... mode 0700"
 expect_usage "a second VM cannot take the first one's CPUs" --root "$HL" apply vmslice-test-b --vcpus 1 --memory 1G --backup-dir "$WORK/backup"
 [[ "$err" == *"need 1 cores"* ]]; ok $? "... the planner says why"
 expect_rc 0 "--share lets it" --root "$HL" apply vmslice-test-b --vcpus 1 --memory 1G --share --backup-dir "$WORK/backup"

@@ -118,6 +118,13 @@ for f in "$D"/*.xml; do
         mv "$WORK/fixed.xml" "$WORK/fixed/$n.xml"
 done
 
+# a managed domain keeps the choices apply recorded: --host-cores 2 on the 6800K
+"$VMSLICE" --root "$H6" apply "$D/virt-install-linux.xml" --host-cores 2 --vcpus 8 --memory 4G >"$WORK/managed.xml" 2>/dev/null
+sed -i "/<cache mode=/d" "$WORK/managed.xml"
+expect_rc 0 "lint --fix of a managed domain" --root "$H6" lint "$WORK/managed.xml" --fix --output "$WORK/managed-fixed.xml"
+grep -q "<vcpupin vcpu=\"0\" cpuset=\"2\"/>" "$WORK/managed-fixed.xml" && grep -q -- "--host-cores 2" "$WORK/managed-fixed.xml"
+ok $? "... keeps --host-cores 2 from its metadata"
+
 # bad usage and hostile input
 expect_usage "lint without a domain" --root "$H6" lint
 expect_usage "lint with two domains" --root "$H6" lint a.xml b.xml
@@ -202,6 +209,19 @@ diff <(echo "$before") "$WORK"/backup/$VM-*.xml >/dev/null; ok $? "... the backu
 [[ "$("${VIRSH[@]}" dumpxml --inactive "$VM")" == *"cache='none'"* ]]; ok $? "... libvirt holds the fixed disk"
 expect_rc 0 "lint of the redefined domain" --root "$HL" lint "$VM"
 [[ "$out" != *"disk-cache"* ]]; ok $? "... no longer reports the fixed rules"
+
+# --fix does not move a VM onto another managed VM's cores: vmslice-test-lint is managed on CPU 1
+# now; a second domain's placement cannot be fixed on this 2-CPU host
+VM2=vmslice-test-lint2
+"${VIRSH[@]}" undefine "$VM2" >/dev/null 2>&1
+sed -e "s|<name>$VM</name>|<name>$VM2</name>|" "$WORK/vm.xml" >"$WORK/vm2.xml"
+"${VIRSH[@]}" define "$WORK/vm2.xml" >/dev/null
+expect_rc 0 "lint --fix of a second domain" --root "$HL" lint "$VM2" --fix --backup-dir "$WORK/backup"
+[[ "$err$out" == *"note: the vCPU, NUMA and memory placement cannot be fixed on this host"* ]]; ok $? "... refuses to place it on the first VM's CPU"
+[[ "$("${VIRSH[@]}" dumpxml --inactive "$VM2")" != *"<vcpupin vcpu='0' cpuset='1'/>"* ]]; ok $? "... and did not pin it there"
+expect_rc 0 "lint --fix --json on a libvirt domain" --root "$HL" lint "$VM2" --fix --json --backup-dir "$WORK/backup"
+printf '%s' "$out" | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null; ok $? "... stdout is only the JSON report"
+"${VIRSH[@]}" undefine "$VM2" >/dev/null 2>&1
 
 # every fixed fixture domain defines in a real libvirtd (TCG here, its own emulator path)
 cleanup_vm

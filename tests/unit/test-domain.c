@@ -247,6 +247,22 @@ static void test_editing_keeps_layout(void **state)
         domain_free(d);
 }
 
+/* line numbers past 65535 (libxml2 needs XML_PARSE_BIG_LINES for them) */
+static void test_big_lines(void **state)
+{
+        SBuf b = {0};
+        sbuf_append(&b, "<domain>");
+        for (unsigned i = 0; i < 70000; i++)
+                sbuf_append(&b, "\n");
+        sbuf_append(&b, "<name>big</name><vcpu>2</vcpu></domain>\n");
+        _cleanup_(freep) char *text = sbuf_steal(&b);
+        Domain *d = NULL;
+        Error err = {0};
+        assert_int_equal(domain_parse(text, strlen(text), "big", &d, &err), 0);
+        assert_int_equal(dom_line(dom_child(d->root, "vcpu")), 70001);
+        domain_free(d);
+}
+
 static void test_quotes(void **state)
 {
         const char *text =
@@ -379,10 +395,10 @@ static void test_apply_fixtures(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_hostile),
-            cmocka_unit_test(test_memory_units),   cmocka_unit_test(test_editing_keeps_layout),
-            cmocka_unit_test(test_quotes),         cmocka_unit_test(test_apply_merge),
-            cmocka_unit_test(test_apply_fixtures),
+            cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_hostile),
+            cmocka_unit_test(test_memory_units), cmocka_unit_test(test_editing_keeps_layout),
+            cmocka_unit_test(test_quotes),       cmocka_unit_test(test_big_lines),
+            cmocka_unit_test(test_apply_merge),  cmocka_unit_test(test_apply_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
