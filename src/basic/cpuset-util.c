@@ -131,3 +131,52 @@ void json_cpuset(JsonWriter *w, const char *key, hwloc_const_bitmap_t set)
                 w->buf.oom = true;
         json_string(w, key, s ? s : "");
 }
+
+char *cpuset_format_mask(hwloc_const_bitmap_t set, unsigned words)
+{
+        int last = hwloc_bitmap_last(set);
+        unsigned need = last < 0 ? 1 : (unsigned) last / 32 + 1;
+        if (words < need)
+                words = need;
+        SBuf b = {0};
+        for (unsigned w = words; w-- > 0;) {
+                unsigned long v = hwloc_bitmap_to_ith_ulong(set, w * 32 / (8 * sizeof(unsigned long)));
+                if (sizeof(unsigned long) == 8)
+                        v = (w % 2) ? v >> 32 : v;
+                sbuf_appendf(&b, "%s%08lx", w + 1 == words ? "" : ",", v & 0xffffffffUL);
+        }
+        return sbuf_steal(&b);
+}
+
+int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret)
+{
+        _cleanup_(freep) char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        strstrip(copy);
+        hwloc_bitmap_zero(ret);
+        size_t nwords = 1;
+        for (char *p = copy; *p; p++)
+                nwords += *p == ',';
+        if (!*copy || nwords > CPU_NUMBER_MAX / 32 + 1)
+                return *copy ? -ERANGE : -EINVAL;
+        size_t w = nwords;
+        char *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                w--;
+                size_t l = strlen(tok);
+                if (l == 0 || l > 8)
+                        return -EINVAL;
+                unsigned long v = 0;
+                for (char *c = tok; *c; c++) {
+                        if (!isxdigit((unsigned char) *c))
+                                return -EINVAL;
+                        v = v * 16 + (unsigned long) (isdigit((unsigned char) *c) ? *c - '0'
+                                                                                 : (tolower((unsigned char) *c) - 'a' + 10));
+                }
+                for (unsigned bit = 0; bit < 32; bit++)
+                        if (v & (1UL << bit))
+                                hwloc_bitmap_set(ret, (unsigned) (w * 32 + bit));
+        }
+        return 0;
+}

@@ -28,3 +28,9 @@ const char *cpuset_to_list(char *buf, size_t size, hwloc_const_bitmap_t set);
 
 /* Writes a set as a JSON string member in kernel list form ("0-3,8-11", "" when empty). */
 void json_cpuset(JsonWriter *w, const char *key, hwloc_const_bitmap_t set);
+
+/* The kernel's cpumask format ("ffffffff,0000000f", 32-bit words, most significant first) with
+ * words words (at least enough for the set). Returns NULL on OOM. */
+char *cpuset_format_mask(hwloc_const_bitmap_t set, unsigned words);
+/* Parses the kernel's cpumask format. Returns 0, -EINVAL or -ERANGE. */
+int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret);

@@ -22,6 +22,11 @@ static const Verb verbs[] = {
     {"lint", "DOMAIN [--fix] [--json]", "review a domain against the seeds' practices", verb_lint},
     {"capture", "FILE.tar.gz", "snapshot the files vmslice reads into a tarball for --root",
      verb_capture},
+    {"prepare", "DOMAIN.xml|- [--dry-run]", "give a VM its slice of the host (hugepages, CPUs, knobs)",
+     verb_prepare},
+    {"release", "NAME [--dry-run]", "give a VM's slice back", verb_release},
+    {"status", "[--json]", "active slices and every knob vmslice changed", verb_status},
+    {"restore", "[--dry-run]", "undo everything vmslice changed", verb_restore},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},
     {"version", "", "print the version", verb_version},
 };
@@ -74,6 +79,7 @@ static void usage(FILE *f)
         fprintf(f,
                 "\nGlobal options (before or after the verb):\n"
                 "  --root DIR|TARBALL  read and write the host under DIR (a fixture or capture)\n"
+            "  --state-dir DIR     the runtime slice's journal and records (default /run/vmslice)\n"
                 "  -h, --help          show help\n"
                 "  --version           print the version\n\n"
                 "Run 'vmslice VERB --help' for a verb's options. See vmslice(8).\n");
@@ -134,6 +140,14 @@ int main(int argc, char **argv)
                         ctx.root = argv[++i];
                 } else if ((v = startswith(a, "--root="))) {
                         ctx.root = v;
+                } else if (streq(a, "--state-dir")) {
+                        if (i + 1 >= argc || !*argv[i + 1]) {
+                                free(rest);
+                                return cli_errorf(EXIT_USAGE, "--state-dir needs a directory");
+                        }
+                        ctx.state_dir = argv[++i];
+                } else if ((v = startswith(a, "--state-dir="))) {
+                        ctx.state_dir = v;
                 } else if (streq(a, "--version") && n == 0) {
                         free(rest);
                         return verb_version(&ctx, 0, NULL);

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cpuset-util.h"
+#include "json-writer.h"
+#include "parse-util.h"
+#include "slice.h"
+#include "string-util.h"
+
+/* prepare, release, status, restore: the runtime slice by hand (the hook calls the same code). */
+
+static const char *state_dir_of(const CliContext *ctx)
+{
+        return ctx->state_dir ? ctx->state_dir : STATE_DIR_DEFAULT;
+}
+
+static void print_report(const SliceReport *rep, bool dry_run)
+{
+        for (size_t i = 0; i < rep->n; i++) {
+                const SliceChange *c = &rep->changes[i];
+                if (!c->to)
+                        printf("%s: '%s' kept (%s)\n", c->path, c->from ? c->from : "",
+                               c->note ? c->note : "refused");
+                else
+                        printf("%s%s: '%s' -> '%s'%s\n", dry_run ? "would change " : "", c->path,
+                               c->from ? c->from : "", c->to,
+                               c->note && streq(c->note, "restore") ? " (original)" : "");
+        }
+        for (char **n = rep->notes; n && *n; n++)
+                fprintf(stderr, "vmslice: note: %s\n", *n);
+}
+
+static int open_all(const CliContext *ctx, Host **ret_h, Topology **ret_t, State **ret_st)
+{
+        Error err = {0};
+        int r = cli_open_host(ctx, ret_h);
+        if (r != 0)
+                return r;
+        if (ret_t && topology_load(*ret_h, ret_t, &err) < 0)
+                return cli_error(&err);
+        if (state_open(state_dir_of(ctx), ret_st, &err) < 0)
+                return cli_error(&err);
+        return 0;
+}
+
+static int simple_options(const char *verb, int argc, char **argv, bool *dry_run, bool *json,
+                          void (*help)(void))
+{
+        static const struct option options[] = {
+            {"dry-run", no_argument, NULL, 'n'},
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'n':
+                        *dry_run = true;
+                        break;
+                case 'j':
+                        if (!json)
+                                return cli_bad_option(verb, argv);
+                        *json = true;
+                        break;
+                case 'h':
+                        help();
+                        return -1;
+                default:
+                        return cli_bad_option(verb, argv);
+                }
+        return 0;
+}
+
+static void help_prepare(void)
+{
+        printf(
+            "Usage: vmslice [--root DIR] [--state-dir DIR] prepare DOMAIN.xml|- [--dry-run]\n\n"
+            "Gives a VM its slice of the host, as the libvirt hook does at 'prepare begin':\n"
+            "reserves its hugepages per NUMA node, keeps host tasks, workqueues and IRQs off its\n"
+            "CPUs, and sets the noise knobs; every original value is journaled first.\n\n"
+            "  --dry-run   print every change (path, old -> new) and change nothing\n");
+}
+
+int verb_prepare(const CliContext *ctx, int argc, char **argv)
+{
+        bool dry_run = false;
+        int r = simple_options("prepare", argc, argv, &dry_run, NULL, help_prepare);
+        if (r != 0)
+                return r < 0 ? EXIT_OK : r;
+        if (optind + 1 != argc)
+                return cli_errorf(EXIT_USAGE, "prepare takes one DOMAIN.xml (or - for stdin)");
+        Error err = {0};
+        _cleanup_(domain_freep) Domain *d = NULL;
+        if (domain_load_file(argv[optind], &d, &err) < 0)
+                return cli_error(&err);
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(topology_freep) Topology *t = NULL;
+        _cleanup_(state_closep) State *st = NULL;
+        r = open_all(ctx, &h, &t, &st);
+        if (r != 0)
+                return r;
+        SlicePolicy p;
+        slice_policy_default(&p);
+        _cleanup_(slice_spec_freep) SliceSpec *spec = NULL;
+        if (slice_spec_from_domain(d, t, &spec, &err) < 0)
+                return cli_error(&err);
+        _cleanup_(slice_report_done) SliceReport rep = {0};
+        r = slice_prepare(h, t, st, spec, &p, dry_run, &rep, &err);
+        print_report(&rep, dry_run);
+        if (r < 0)
+                return cli_error(&err);
+        return EXIT_OK;
+}
+
+static void help_release(void)
+{
+        printf(
+            "Usage: vmslice [--root DIR] [--state-dir DIR] release NAME [--dry-run]\n\n"
+            "Gives a VM's slice back, as the hook does at 'release end'. Knobs other prepared VMs\n"
+            "still want stay; the last VM out restores them.\n\n"
+            "  --dry-run   print every change and change nothing\n");
+}
+
+int verb_release(const CliContext *ctx, int argc, char **argv)
+{
+        bool dry_run = false;
+        int r = simple_options("release", argc, argv, &dry_run, NULL, help_release);
+        if (r != 0)
+                return r < 0 ? EXIT_OK : r;
+        if (optind + 1 != argc)
+                return cli_errorf(EXIT_USAGE, "release takes one VM NAME");
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(topology_freep) Topology *t = NULL;
+        _cleanup_(state_closep) State *st = NULL;
+        r = open_all(ctx, &h, &t, &st);
+        if (r != 0)
+                return r;
+        SlicePolicy p;
+        slice_policy_default(&p);
+        Error err = {0};
+        _cleanup_(slice_report_done) SliceReport rep = {0};
+        r = slice_release(h, t, st, argv[optind], &p, dry_run, &rep, &err);
+        print_report(&rep, dry_run);
+        return r < 0 ? cli_error(&err) : EXIT_OK;
+}
+
+static void help_restore(void)
+{
+        printf(
+            "Usage: vmslice [--root DIR] [--state-dir DIR] restore [--dry-run]\n\n"
+            "Undoes everything vmslice changed, whatever state it was left in (a crash, a VM that\n"
+            "never released): every journaled original is written back, newest first.\n\n"
+            "  --dry-run   print every change and change nothing\n");
+}
+
+int verb_restore(const CliContext *ctx, int argc, char **argv)
+{
+        bool dry_run = false;
+        int r = simple_options("restore", argc, argv, &dry_run, NULL, help_restore);
+        if (r != 0)
+                return r < 0 ? EXIT_OK : r;
+        if (optind != argc)
+                return cli_errorf(EXIT_USAGE, "restore takes no arguments");
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(state_closep) State *st = NULL;
+        r = open_all(ctx, &h, NULL, &st);
+        if (r != 0)
+                return r;
+        Error err = {0};
+        _cleanup_(slice_report_done) SliceReport rep = {0};
+        r = slice_restore(h, st, dry_run, &rep, &err);
+        print_report(&rep, dry_run);
+        return r < 0 ? cli_error(&err) : EXIT_OK;
+}
+
+static void help_status(void)
+{
+        printf("Usage: vmslice [--root DIR] [--state-dir DIR] status [--json]\n\n"
+               "Which slices are active, for which VMs, and every knob vmslice changed with its\n"
+               "original and current value.\n");
+}
+
+int verb_status(const CliContext *ctx, int argc, char **argv)
+{
+        bool json = false, dry = false;
+        int r = simple_options("status", argc, argv, &dry, &json, help_status);
+        if (r != 0)
+                return r < 0 ? EXIT_OK : r;
+        if (optind != argc)
+                return cli_errorf(EXIT_USAGE, "status takes no arguments");
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_(state_closep) State *st = NULL;
+        r = open_all(ctx, &h, NULL, &st);
+        if (r != 0)
+                return r;
+        Error err = {0};
+        _cleanup_(strv_freep) char **names = NULL;
+        if (state_list_vms(st, &names, &err) < 0)
+                return cli_error(&err);
+        JsonWriter w = {0};
+        if (json) {
+                json_begin_object(&w, NULL);
+                json_uint(&w, "version", 1);
+                json_string(&w, "state_dir", state_dir(st));
+                json_begin_array(&w, "vms");
+        } else
+                printf("state directory %s: %zu VM%s prepared\n", state_dir(st), strv_length(names),
+                       strv_length(names) == 1 ? "" : "s");
+        for (char **n = names; *n; n++) {
+                _cleanup_(freep) char *text = NULL;
+                _cleanup_(slice_spec_freep) SliceSpec *s = NULL;
+                Error e = {0};
+                if (state_read_vm(st, *n, &text, &e) < 0 || slice_spec_parse(text, &s, &e) < 0) {
+                        if (!json)
+                                printf("  %s: unreadable slice record (%s)\n", *n, e.msg);
+                        continue;
+                }
+                _cleanup_(freep) char *cpus = cpuset_format_list(s->cpus);
+                if (json) {
+                        json_begin_object(&w, NULL);
+                        json_string(&w, "name", s->name);
+                        json_string(&w, "cpus", cpus);
+                        json_bool(&w, "pinned", s->pinned);
+                        json_begin_array(&w, "hugepages");
+                        for (unsigned i = 0; i < s->n_hugepages; i++) {
+                                json_begin_object(&w, NULL);
+                                json_uint(&w, "node", s->hugepages[i].node);
+                                json_uint(&w, "page_size_bytes", s->hugepages[i].page_size);
+                                json_uint(&w, "count", s->hugepages[i].count);
+                                json_end_object(&w);
+                        }
+                        json_end_array(&w);
+                        json_end_object(&w);
+                } else {
+                        printf("  %s: cpus %s%s", s->name, cpus && *cpus ? cpus : "none",
+                               s->pinned ? ""
+                                         : " (the domain has no vCPU pins: nothing is forced)");
+                        for (unsigned i = 0; i < s->n_hugepages; i++) {
+                                char sz[FORMAT_BYTES_MAX];
+                                printf("; %llu x %s pages on node %u",
+                                       (unsigned long long) s->hugepages[i].count,
+                                       format_bytes(sz, sizeof(sz), s->hugepages[i].page_size),
+                                       s->hugepages[i].node);
+                        }
+                        printf("\n");
+                }
+        }
+        if (json) {
+                json_end_array(&w);
+                json_begin_array(&w, "knobs");
+        } else if (state_n_originals(st) > 0)
+                printf("changed knobs (original -> current):\n");
+        for (size_t i = 0; i < state_n_originals(st); i++) {
+                const char *path = state_original_path(st, i);
+                _cleanup_(freep) char *cur = NULL;
+                bool ok = host_read_line(h, path, &cur) >= 0;
+                if (json) {
+                        json_begin_object(&w, NULL);
+                        json_string(&w, "path", path);
+                        json_string(&w, "original", state_original_value(st, i));
+                        json_string(&w, "current", ok ? cur : NULL);
+                        json_end_object(&w);
+                } else
+                        printf("  %s: '%s' -> '%s'\n", path, state_original_value(st, i),
+                               ok ? cur : "(gone)");
+        }
+        if (json) {
+                json_end_array(&w);
+                json_end_object(&w);
+                _cleanup_(freep) char *s = json_steal(&w);
+                if (!s)
+                        return cli_errorf(EXIT_FAIL, "out of memory");
+                fputs(s, stdout);
+        }
+        return EXIT_OK;
+}

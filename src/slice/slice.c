@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "slice.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpuset-util.h"
+#include "parse-util.h"
+#include "string-util.h"
+
+void slice_policy_default(SlicePolicy *p)
+{
+        *p = (SlicePolicy){
+            .hugepages = true,
+            .isolate = true,
+            .workqueues = true,
+            .irqs = true,
+            .stat_interval = 120,
+            .watchdog_off = true,
+            .timer_migration_off = true,
+            .thp = THP_NEVER,
+            .ksm_off = true,
+            .governor_performance = true,
+            .cstate_max_latency_us = 10,
+            .compact_tries = 3,
+            .compact_timeout_ms = 2000,
+            .drop_caches = true,
+        };
+}
+
+void slice_report_done(SliceReport *r)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                free(r->changes[i].path);
+                free(r->changes[i].from);
+                free(r->changes[i].to);
+                free(r->changes[i].note);
+        }
+        free(r->changes);
+        strv_free(r->notes);
+        *r = (SliceReport){0};
+}
+
+static void report_change(SliceReport *r, const char *path, const char *from, const char *to,
+                          const char *note)
+{
+        if (!r)
+                return;
+        SliceChange *n = realloc(r->changes, sizeof(SliceChange) * (r->n + 1));
+        if (!n)
+                return;
+        r->changes = n;
+        r->changes[r->n++] = (SliceChange){
+            .path = strdup(path),
+            .from = from ? strdup(from) : NULL,
+            .to = to ? strdup(to) : NULL,
+            .note = note ? strdup(note) : NULL,
+        };
+}
+
+static void report_note(SliceReport *r, const char *fmt, ...) _printf_(2, 3);
+static void report_note(SliceReport *r, const char *fmt, ...)
+{
+        if (!r)
+                return;
+        va_list ap;
+        char *s = NULL;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (s && !strv_contains(r->notes, s))
+                (void) strv_push(&r->notes, s);
+        else
+                free(s);
+}
+
+/* Values are written as `echo VALUE > FILE` writes them, with a newline. */
+static int write_value(Host *h, const char *path, const char *value)
+{
+        _cleanup_(freep) char *line = strdup_printf("%s\n", value);
+        return line ? host_write_file(h, path, line) : -ENOMEM;
+}
+
+/* ---- knobs ---- */
+
+typedef enum KnobKind {
+        KNOB_PLAIN,     /* a value compared as text */
+        KNOB_THP,       /* "always [madvise] never": the bracketed word */
+        KNOB_MASK,      /* a kernel cpumask */
+        KNOB_LIST,      /* a kernel CPU list */
+        KNOB_HUGEPAGES, /* a page count the kernel may not fully grant */
+} KnobKind;
+
+typedef struct Knob {
+        char *path;
+        char *value;
+        KnobKind kind;
+} Knob;
+
+typedef struct Targets {
+        Knob *k;
+        size_t n;
+        bool oom;
+} Targets;
+
+static void targets_done(Targets *t)
+{
+        for (size_t i = 0; i < t->n; i++) {
+                free(t->k[i].path);
+                free(t->k[i].value);
+        }
+        free(t->k);
+        *t = (Targets){0};
+}
+
+static void target_add(Targets *t, KnobKind kind, char *path, char *value)
+{
+        Knob *n = path && value ? realloc(t->k, sizeof(Knob) * (t->n + 1)) : NULL;
+        if (!n) {
+                free(path);
+                free(value);
+                t->oom = true;
+                return;
+        }
+        t->k = n;
+        t->k[t->n++] = (Knob){path, value, kind};
+}
+
+static const Knob *target_find(const Targets *t, const char *path)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (streq(t->k[i].path, path))
+                        return &t->k[i];
+        return NULL;
+}
+
+/* The value of a file as it can be written back. */
+static int read_writable(Host *h, const char *path, KnobKind kind, char **ret)
+{
+        _cleanup_(freep) char *s = NULL;
+        int r = host_read_line(h, path, &s);
+        if (r < 0)
+                return r;
+        if (kind == KNOB_THP) {
+                char *a = strchr(s, '['), *b = a ? strchr(a, ']') : NULL;
+                if (a && b) {
+                        *b = 0;
+                        memmove(s, a + 1, strlen(a + 1) + 1);
+                }
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static bool same_value(KnobKind kind, const char *a, const char *b)
+{
+        if (kind == KNOB_MASK || kind == KNOB_LIST) {
+                _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t x = hwloc_bitmap_alloc(),
+                                                             y = hwloc_bitmap_alloc();
+                if (!x || !y)
+                        return false;
+                int (*parse)(const char *, hwloc_bitmap_t) =
+                    kind == KNOB_MASK ? cpuset_parse_mask : cpuset_parse_list;
+                if (parse(a, x) < 0 || parse(b, y) < 0)
+                        return streq(a, b);
+                return hwloc_bitmap_isequal(x, y);
+        }
+        return streq(a, b);
+}
+
+static unsigned mask_words(Host *h, const char *path)
+{
+        _cleanup_(freep) char *s = NULL;
+        unsigned w = 1;
+        if (host_read_line(h, path, &s) >= 0)
+                for (char *p = s; *p; p++)
+                        w += *p == ',';
+        return w;
+}
+
+static void add_mask(Targets *t, Host *h, const char *path, hwloc_const_bitmap_t set)
+{
+        if (!host_exists(h, path))
+                return;
+        target_add(t, KNOB_MASK, strdup(path), cpuset_format_mask(set, mask_words(h, path)));
+}
+
+static void add_plain(Targets *t, Host *h, const char *path, const char *value)
+{
+        if (!host_exists(h, path))
+                return;
+        target_add(t, KNOB_PLAIN, strdup(path), strdup(value));
+}
+
+static void add_irqs(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm,
+                     hwloc_const_bitmap_t host)
+{
+        _cleanup_(strv_freep) char **irqs = NULL;
+        if (host_list_dir(h, "/proc/irq", &irqs) < 0)
+                return;
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t base = hwloc_bitmap_alloc();
+        if (!base) {
+                t->oom = true;
+                return;
+        }
+        for (char **i = irqs; *i; i++) {
+                unsigned n;
+                if (safe_atou(*i, &n) < 0)
+                        continue;
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", n);
+                const char *orig = state_original(st, path);
+                _cleanup_(freep) char *cur = NULL;
+                if (!orig && host_read_line(h, path, &cur) < 0)
+                        continue;
+                if (cpuset_parse_list(orig ? orig : cur, base) < 0)
+                        continue;
+                /* keep the IRQ where it was, minus the VM's CPUs; all host CPUs if nothing is left
+                 */
+                if (!hwloc_bitmap_intersects(base, vm) && !orig)
+                        continue;
+                hwloc_bitmap_andnot(base, base, vm);
+                if (hwloc_bitmap_iszero(base))
+                        hwloc_bitmap_copy(base, host);
+                target_add(t, KNOB_LIST, strdup(path), cpuset_format_list(base));
+        }
+}
+
+static void add_cpu_knobs(Targets *t, Host *h, hwloc_const_bitmap_t vm, const SlicePolicy *p)
+{
+        int cpu;
+        hwloc_bitmap_foreach_begin (cpu, vm) {
+                char path[160];
+                if (p->governor_performance) {
+                        _cleanup_(freep) char *avail = NULL;
+                        snprintf(
+                            path, sizeof(path),
+                            "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_available_governors",
+                            cpu);
+                        if (host_read_line(h, path, &avail) >= 0 && strstr(avail, "performance")) {
+                                snprintf(path, sizeof(path),
+                                         "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor",
+                                         cpu);
+                                add_plain(t, h, path, "performance");
+                        }
+                }
+                if (p->cstate_max_latency_us >= 0)
+                        for (unsigned s = 0; s < 16; s++) {
+                                uint64_t lat;
+                                snprintf(path, sizeof(path),
+                                         "/sys/devices/system/cpu/cpu%d/cpuidle/state%u/latency",
+                                         cpu, s);
+                                if (host_read_u64(h, path, &lat) < 0)
+                                        break;
+                                if (lat <= (uint64_t) p->cstate_max_latency_us)
+                                        continue;
+                                snprintf(path, sizeof(path),
+                                         "/sys/devices/system/cpu/cpu%d/cpuidle/state%u/disable",
+                                         cpu, s);
+                                add_plain(t, h, path, "1");
+                        }
+        }
+        hwloc_bitmap_foreach_end();
+}
+
+static void add_cgroup_v2(Targets *t, Host *h, hwloc_const_bitmap_t host, SliceReport *rep)
+{
+        _cleanup_(freep) char *controllers = NULL, *subtree = NULL;
+        if (host_read_line(h, "/sys/fs/cgroup/cgroup.controllers", &controllers) < 0)
+                return;
+        if (!strstr(controllers, "cpuset")) {
+                report_note(rep, "cgroup v2 without the cpuset controller: host tasks are not kept "
+                                 "off the VM CPUs");
+                return;
+        }
+        if (host_read_line(h, "/sys/fs/cgroup/cgroup.subtree_control", &subtree) < 0 ||
+            !strstr(subtree, "cpuset")) {
+                report_note(rep,
+                            "cpuset is not enabled in /sys/fs/cgroup/cgroup.subtree_control: host "
+                            "tasks are not kept off the VM CPUs");
+                return;
+        }
+        static const char *const groups[] = {"init.scope", "system.slice", "user.slice"};
+        for (size_t i = 0; i < ELEMENTSOF(groups); i++) {
+                char path[128];
+                snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpuset.cpus", groups[i]);
+                if (host_exists(h, path))
+                        target_add(t, KNOB_LIST, strdup(path), cpuset_format_list(host));
+        }
+}
+
+static void add_hugepages(Targets *t, Host *h, State *st, SliceSpec *const *vms, size_t n)
+{
+        for (size_t v = 0; v < n; v++)
+                for (unsigned i = 0; i < vms[v]->n_hugepages; i++) {
+                        const SliceHugepages *hp = &vms[v]->hugepages[i];
+                        char path[160];
+                        snprintf(path, sizeof(path),
+                                 "/sys/devices/system/node/node%u/hugepages/hugepages-%llukB/"
+                                 "nr_hugepages",
+                                 hp->node, (unsigned long long) (hp->page_size >> 10));
+                        if (target_find(t, path))
+                                continue;
+                        /* the original count plus every VM's pages on this node and size */
+                        uint64_t base = 0, sum = 0;
+                        const char *orig = state_original(st, path);
+                        if (orig ? safe_atou64(orig, &base) < 0 : host_read_u64(h, path, &base) < 0)
+                                continue;
+                        for (size_t w = 0; w < n; w++)
+                                for (unsigned k = 0; k < vms[w]->n_hugepages; k++)
+                                        if (vms[w]->hugepages[k].node == hp->node &&
+                                            vms[w]->hugepages[k].page_size == hp->page_size)
+                                                sum += vms[w]->hugepages[k].count;
+                        char *value = strdup_printf("%llu", (unsigned long long) (base + sum));
+                        target_add(t, KNOB_HUGEPAGES, strdup(path), value);
+                }
+}
+
+static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *const *vms,
+                           size_t n, const SlicePolicy *p, Targets *t, SliceReport *rep)
+{
+        if (n == 0)
+                return 0;
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t vm = hwloc_bitmap_alloc(),
+                                                     host = hwloc_bitmap_alloc();
+        if (!vm || !host)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                hwloc_bitmap_or(vm, vm, vms[i]->cpus);
+        hwloc_bitmap_and(vm, vm, topo->online);
+        hwloc_bitmap_andnot(host, topo->online, vm);
+        if (hwloc_bitmap_iszero(host))
+                return -ENOSPC;
+
+        if (p->hugepages)
+                add_hugepages(t, h, st, vms, n);
+        if (!hwloc_bitmap_iszero(vm)) {
+                if (p->isolate)
+                        add_cgroup_v2(t, h, host, rep);
+                if (p->workqueues) {
+                        add_mask(t, h, "/sys/devices/virtual/workqueue/cpumask", host);
+                        add_mask(t, h, "/sys/bus/workqueue/devices/writeback/cpumask", host);
+                }
+                if (p->irqs) {
+                        add_mask(t, h, "/proc/irq/default_smp_affinity", host);
+                        add_irqs(t, h, st, vm, host);
+                }
+                add_cpu_knobs(t, h, vm, p);
+        }
+        if (p->stat_interval > 0) {
+                char v[16];
+                snprintf(v, sizeof(v), "%u", p->stat_interval);
+                add_plain(t, h, "/proc/sys/vm/stat_interval", v);
+        }
+        if (p->watchdog_off) {
+                add_plain(t, h, "/proc/sys/kernel/watchdog", "0");
+                add_plain(t, h, "/proc/sys/kernel/nmi_watchdog", "0");
+        }
+        if (p->timer_migration_off)
+                add_plain(t, h, "/proc/sys/kernel/timer_migration", "0");
+        if (p->thp != THP_LEAVE && host_exists(h, "/sys/kernel/mm/transparent_hugepage/enabled"))
+                target_add(t, KNOB_THP, strdup("/sys/kernel/mm/transparent_hugepage/enabled"),
+                           strdup(p->thp == THP_NEVER     ? "never"
+                                  : p->thp == THP_MADVISE ? "madvise"
+                                                          : "always"));
+        if (p->ksm_off)
+                add_plain(t, h, "/sys/kernel/mm/ksm/run", "0");
+        return t->oom ? -ENOMEM : 0;
+}
+
+/* ---- writing ---- */
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* nr_hugepages: the kernel grants what it can; compact (and drop caches) and retry, bounded. */
+static int grant_hugepages(Host *h, const Knob *k, const char *from, const SlicePolicy *p,
+                           Error *err)
+{
+        uint64_t want, got = 0, before = 0;
+        (void) safe_atou64(k->value, &want);
+        (void) safe_atou64(from, &before);
+        uint64_t deadline = now_ms() + p->compact_timeout_ms;
+        bool dropped = false;
+        for (unsigned attempt = 0;; attempt++) {
+                if (host_read_u64(h, k->path, &got) >= 0 && got >= want)
+                        return 0;
+                if (attempt >= p->compact_tries || now_ms() > deadline) {
+                        if (!p->drop_caches || dropped)
+                                break;
+                        (void) write_value(h, "/proc/sys/vm/drop_caches", "3");
+                        dropped = true;
+                } else
+                        (void) write_value(h, "/proc/sys/vm/compact_memory", "1");
+                (void) write_value(h, k->path, k->value);
+        }
+        unsigned node = 0;
+        unsigned long long kb = 0;
+        (void) sscanf(k->path, "/sys/devices/system/node/node%u/hugepages/hugepages-%llukB", &node,
+                      &kb);
+        char fsize[FORMAT_BYTES_MAX];
+        return error_fail(
+            err, -ENOMEM,
+            "cannot reserve %llu x %s pages on node %u: got %llu after compaction%s; stop "
+            "other VMs, free memory or use 1G pages reserved at boot",
+            (unsigned long long) (want - before), format_bytes(fsize, sizeof(fsize), kb << 10),
+            node, (unsigned long long) (got > before ? got - before : 0),
+            dropped ? " and dropping caches" : "");
+}
+
+static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, bool dry_run,
+                      SliceReport *rep, Error *err)
+{
+        _cleanup_(freep) char *cur = NULL;
+        int r = read_writable(h, k->path, k->kind, &cur);
+        if (r < 0)
+                return 0; /* gone meanwhile (an IRQ freed): nothing to do */
+        if (same_value(k->kind, cur, k->value))
+                return 0;
+        if (dry_run) {
+                report_change(rep, k->path, cur, k->value, NULL);
+                return 0;
+        }
+        r = state_save_original(st, k->path, cur, err);
+        if (r < 0)
+                return r;
+        r = state_fault_point(false);
+        if (r >= 0)
+                r = write_value(h, k->path, k->value);
+        (void) state_fault_point(true);
+        if (r < 0) {
+                if (startswith(k->path, "/proc/irq/")) {
+                        /* kernel-managed IRQs refuse: report them with where they stay */
+                        (void) state_forget_original(st, k->path, NULL);
+                        report_change(rep, k->path, cur, NULL,
+                                      "refused: a kernel-managed IRQ stays where it is");
+                        return 0;
+                }
+                return error_fail(err, r, "cannot write %s: %s", k->path, strerror(-r));
+        }
+        if (k->kind == KNOB_HUGEPAGES) {
+                r = grant_hugepages(
+                    h, k, state_original(st, k->path) ? state_original(st, k->path) : cur, p, err);
+                if (r < 0) {
+                        (void) write_value(h, k->path, cur); /* give back what this step took */
+                        return r;
+                }
+        }
+        report_change(rep, k->path, cur, k->value, NULL);
+        return 0;
+}
+
+static int restore_path(Host *h, State *st, const char *path, const char *orig, bool dry_run,
+                        SliceReport *rep, Error *err)
+{
+        _cleanup_(freep) char *cur = NULL;
+        bool exists = host_read_line(h, path, &cur) >= 0;
+        if (dry_run) {
+                if (exists)
+                        report_change(rep, path, cur, orig, "restore");
+                return 0;
+        }
+        if (exists) {
+                int r = write_value(h, path, orig);
+                if (r < 0 && !startswith(path, "/proc/irq/"))
+                        return error_fail(
+                            err, r,
+                            "cannot restore %s to '%s': %s; the journal keeps it, run "
+                            "'vmslice restore' again",
+                            path, orig, strerror(-r));
+                report_change(rep, path, cur, orig, "restore");
+        }
+        return state_forget_original(st, path, err);
+}
+
+static int load_specs(State *st, const SliceSpec *extra, const char *skip, SliceSpec ***ret,
+                      size_t *ret_n, SliceReport *rep, Error *err)
+{
+        _cleanup_(strv_freep) char **names = NULL;
+        int r = state_list_vms(st, &names, err);
+        if (r < 0)
+                return r;
+        size_t n = strv_length(names) + 1;
+        SliceSpec **v = calloc(n + 1, sizeof(SliceSpec *));
+        if (!v)
+                return error_fail(err, -ENOMEM, "out of memory");
+        size_t k = 0;
+        for (char **i = names; *i; i++) {
+                if ((skip && streq(*i, skip)) || (extra && streq(*i, extra->name)))
+                        continue;
+                _cleanup_(freep) char *text = NULL;
+                Error e = {0};
+                if (state_read_vm(st, *i, &text, &e) < 0 || slice_spec_parse(text, &v[k], &e) < 0) {
+                        /* an unreadable record cannot hold anything back; say so */
+                        report_note(rep,
+                                    "the slice record of '%s' is unreadable (%s); it is ignored",
+                                    *i, e.msg);
+                        continue;
+                }
+                k++;
+        }
+        if (extra) {
+                _cleanup_(freep) char *text = NULL;
+                if (slice_spec_format(extra, &text) < 0 || slice_spec_parse(text, &v[k], err) < 0) {
+                        for (size_t i = 0; i < k; i++)
+                                slice_spec_free(v[i]);
+                        free(v);
+                        return err && err->code ? err->code
+                                                : error_fail(err, -ENOMEM, "out of memory");
+                }
+                k++;
+        }
+        *ret = v;
+        *ret_n = k;
+        return 0;
+}
+
+static void free_specs(SliceSpec **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                slice_spec_free(v[i]);
+        free(v);
+}
+
+/* Makes the host match the VMs' specs: targets written, originals of everything else restored. */
+static int reconcile(Host *h, const Topology *topo, State *st, const SliceSpec *extra,
+                     const char *skip, const SlicePolicy *p, bool dry_run, SliceReport *rep,
+                     Error *err)
+{
+        SliceSpec **vms = NULL;
+        size_t n = 0;
+        int r = load_specs(st, extra, skip, &vms, &n, rep, err);
+        if (r < 0)
+                return r;
+        Targets t = {0};
+        r = compute_targets(h, topo, st, vms, n, p, &t, rep);
+        free_specs(vms, n);
+        if (r == -ENOSPC) {
+                targets_done(&t);
+                return error_input(
+                    err, "the VMs would take every online CPU; the host must keep at least one");
+        }
+        if (r < 0) {
+                targets_done(&t);
+                return error_fail(err, r, "out of memory");
+        }
+        /* first what no VM wants any more (in reverse journal order), then the targets */
+        for (size_t i = state_n_originals(st); i-- > 0;) {
+                const char *path = state_original_path(st, i);
+                if (target_find(&t, path))
+                        continue;
+                _cleanup_(freep) char *pcopy = strdup(path),
+                                      *ocopy = strdup(state_original_value(st, i));
+                if (!pcopy || !ocopy) {
+                        targets_done(&t);
+                        return error_fail(err, -ENOMEM, "out of memory");
+                }
+                r = restore_path(h, st, pcopy, ocopy, dry_run, rep, err);
+                if (r < 0) {
+                        targets_done(&t);
+                        return r;
+                }
+        }
+        for (size_t i = 0; i < t.n; i++) {
+                r = apply_knob(h, st, &t.k[i], p, dry_run, rep, err);
+                if (r < 0) {
+                        targets_done(&t);
+                        return r;
+                }
+        }
+        targets_done(&t);
+        return 0;
+}
+
+int slice_reconcile(Host *h, const Topology *t, State *st, const SlicePolicy *p, bool dry_run,
+                    SliceReport *rep, Error *err)
+{
+        return reconcile(h, t, st, NULL, NULL, p, dry_run, rep, err);
+}
+
+int slice_prepare(Host *h, const Topology *t, State *st, const SliceSpec *vm, const SlicePolicy *p,
+                  bool dry_run, SliceReport *rep, Error *err)
+{
+        if (state_has_vm(st, vm->name)) {
+                /* prepared already (a second prepare, or libvirtd reconnecting): re-check only */
+                report_note(rep, "'%s' is prepared already; its slice was re-checked", vm->name);
+                return reconcile(h, t, st, NULL, NULL, p, dry_run, rep, err);
+        }
+        if (dry_run)
+                return reconcile(h, t, st, vm, NULL, p, true, rep, err);
+        _cleanup_(freep) char *text = NULL;
+        if (slice_spec_format(vm, &text) < 0)
+                return error_fail(err, -ENOMEM, "out of memory");
+        int r = state_write_vm(st, vm->name, text, err);
+        if (r < 0)
+                return r;
+        r = reconcile(h, t, st, NULL, NULL, p, false, rep, err);
+        if (r >= 0)
+                return 0;
+        /* roll back this VM: forget it and give back what it took */
+        Error rollback = {0};
+        (void) state_remove_vm(st, vm->name, &rollback);
+        (void) reconcile(h, t, st, NULL, NULL, p, false, NULL, &rollback);
+        return r;
+}
+
+int slice_release(Host *h, const Topology *t, State *st, const char *name, const SlicePolicy *p,
+                  bool dry_run, SliceReport *rep, Error *err)
+{
+        if (!state_has_vm(st, name))
+                report_note(rep, "'%s' has no slice; checked the others", name);
+        if (dry_run)
+                return reconcile(h, t, st, NULL, name, p, true, rep, err);
+        int r = state_remove_vm(st, name, err);
+        if (r < 0)
+                return r;
+        return reconcile(h, t, st, NULL, NULL, p, false, rep, err);
+}
+
+int slice_restore(Host *h, State *st, bool dry_run, SliceReport *rep, Error *err)
+{
+        _cleanup_(strv_freep) char **names = NULL;
+        int r = state_list_vms(st, &names, err);
+        if (r < 0)
+                return r;
+        if (!dry_run)
+                for (char **i = names; *i; i++) {
+                        r = state_remove_vm(st, *i, err);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = state_n_originals(st); i-- > 0;) {
+                _cleanup_(freep) char *path = strdup(state_original_path(st, i));
+                _cleanup_(freep) char *orig = strdup(state_original_value(st, i));
+                if (!path || !orig)
+                        return error_fail(err, -ENOMEM, "out of memory");
+                r = restore_path(h, st, path, orig, dry_run, rep, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "test-util.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "archive-util.h"
+#include "cpuset-util.h"
+#include "domain.h"
+#include "fileio.h"
+#include "slice.h"
+#include "string-util.h"
+
+/* The runtime slice on fixture trees: prepare and release change exactly what they should, the
+ * last VM out restores everything, a crash at any journaled step is undone by restore, a failure
+ * rolls the VM back. "Everything restored" is checked by comparing the whole tree with a pristine
+ * copy of the same fixture. */
+
+typedef struct Env {
+        Host *h, *pristine;
+        Topology *t;
+        char state[64];
+} Env;
+
+static void env_open(Env *e, const char *host)
+{
+        e->h = fixture_host_private(host);
+        e->pristine = fixture_host_private(host);
+        Error err = {0};
+        assert_int_equal(topology_load(e->h, &e->t, &err), 0);
+        snprintf(e->state, sizeof(e->state), "/tmp/vmslice-state-XXXXXX");
+        assert_non_null(mkdtemp(e->state));
+        chmod(e->state, 0700);
+}
+
+static void env_close(Env *e)
+{
+        topology_free(e->t);
+        host_free(e->h);
+        host_free(e->pristine);
+        (void) archive_remove_tree(e->state);
+}
+
+static State *state(Env *e)
+{
+        State *st = NULL;
+        Error err = {0};
+        if (state_open(e->state, &st, &err) < 0)
+                fail_msg("state: %s", err.msg);
+        return st;
+}
+
+/* A fixture tree is not a kernel: "always [madvise] never" reads back as what was written. Files
+ * compare equal when their contents agree up to trailing whitespace, and a bracketed choice
+ * compares as the chosen word. */
+static const char *cmp_root_a, *cmp_root_b;
+static int cmp_diffs;
+
+static void normalize(char *s)
+{
+        strstrip(s);
+        char *a = strchr(s, '['), *b = a ? strchr(a, ']') : NULL;
+        if (a && b) {
+                *b = 0;
+                memmove(s, a + 1, strlen(a + 1) + 1);
+        }
+}
+
+static int cmp_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        if (type != FTW_F)
+                return 0;
+        const char *rel = path + strlen(cmp_root_b);
+        char other[2048];
+        snprintf(other, sizeof(other), "%s%s", cmp_root_a, rel);
+        _cleanup_(freep) char *x = NULL, *y = NULL;
+        FILE *f = fopen(path, "re"), *g = fopen(other, "re");
+        if (!f || !g) {
+                if (f)
+                        fclose(f);
+                if (g)
+                        fclose(g);
+                cmp_diffs++;
+                print_message("# missing: %s\n", rel);
+                return 0;
+        }
+        (void) read_fd_full(fileno(f), 1 << 24, &x, NULL);
+        (void) read_fd_full(fileno(g), 1 << 24, &y, NULL);
+        fclose(f);
+        fclose(g);
+        if (!x || !y)
+                return 0;
+        normalize(x);
+        normalize(y);
+        if (!streq(x, y)) {
+                cmp_diffs++;
+                print_message("# differs: %s: '%s' (pristine '%s')\n", rel, y, x);
+        }
+        return 0;
+}
+
+static bool same_tree(Env *e)
+{
+        cmp_root_a = host_root(e->h);
+        cmp_root_b = host_root(e->pristine);
+        cmp_diffs = 0;
+        assert_int_equal(nftw(cmp_root_b, cmp_one, 16, FTW_PHYS), 0);
+        return cmp_diffs == 0;
+}
+
+static SliceSpec *spec_of(Env *e, const char *xml_file, const char *rename)
+{
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/domains/%s", getenv("VMSLICE_TEST_DATA"), xml_file);
+        Domain *d = NULL;
+        Error err = {0};
+        if (domain_load_file(path, &d, &err) < 0)
+                fail_msg("%s: %s", xml_file, err.msg);
+        SliceSpec *s = NULL;
+        if (slice_spec_from_domain(d, e->t, &s, &err) < 0)
+                fail_msg("%s: %s", xml_file, err.msg);
+        if (rename) {
+                free(s->name);
+                s->name = strdup(rename);
+        }
+        domain_free(d);
+        return s;
+}
+
+static char *rd(Env *e, const char *path)
+{
+        char *s = NULL;
+        if (host_read_line(e->h, path, &s) < 0)
+                return strdup("(missing)");
+        return s;
+}
+
+#define HP0 "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
+
+static int prepare(Env *e, SliceSpec *s, bool dry, SliceReport *rep, Error *err)
+{
+        _cleanup_(state_closep) State *st = state(e);
+        SlicePolicy p;
+        slice_policy_default(&p);
+        return slice_prepare(e->h, e->t, st, s, &p, dry, rep, err);
+}
+
+static int release(Env *e, const char *name)
+{
+        _cleanup_(state_closep) State *st = state(e);
+        SlicePolicy p;
+        slice_policy_default(&p);
+        Error err = {0};
+        int r = slice_release(e->h, e->t, st, name, &p, false, NULL, &err);
+        if (r < 0)
+                fail_msg("release %s: %s", name, err.msg);
+        return r;
+}
+
+static void test_prepare_release(void **state_)
+{
+        Env e = {0};
+        env_open(&e, "i7-6800k");
+        _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+        Error err = {0};
+
+        /* dry run: changes reported, nothing written */
+        SliceReport dry = {0};
+        assert_int_equal(prepare(&e, a, true, &dry, &err), 0);
+        assert_true(dry.n > 5);
+        assert_true(same_tree(&e));
+        slice_report_done(&dry);
+
+        SliceReport rep = {0};
+        assert_int_equal(prepare(&e, a, false, &rep, &err), 0);
+        slice_report_done(&rep);
+        _cleanup_(freep) char *hp = rd(&e, HP0);
+        assert_string_equal(hp, "4096"); /* 8 GiB in 2 MiB pages */
+        _cleanup_(freep) char *wq = rd(&e, "/sys/devices/virtual/workqueue/cpumask");
+        assert_string_equal(wq, "000000c3"); /* cpus 0-1,6-7 */
+        _cleanup_(freep) char *thp = rd(&e, "/sys/kernel/mm/transparent_hugepage/enabled");
+        assert_string_equal(thp, "never");
+        _cleanup_(freep) char *gov =
+            rd(&e, "/sys/devices/system/cpu/cpu3/cpufreq/scaling_governor");
+        assert_string_equal(gov, "performance");
+        _cleanup_(freep) char *gov0 =
+            rd(&e, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        assert_string_equal(gov0, "powersave"); /* host CPUs untouched */
+        _cleanup_(freep) char *si = rd(&e, "/proc/sys/vm/stat_interval");
+        assert_string_equal(si, "120");
+
+        /* a second prepare changes nothing */
+        SliceReport again = {0};
+        assert_int_equal(prepare(&e, a, false, &again, &err), 0);
+        assert_int_equal(again.n, 0);
+        slice_report_done(&again);
+
+        /* a second VM: pages add up, the masks take the union */
+        _cleanup_(slice_spec_freep) SliceSpec *b = spec_of(&e, "good-tuned.xml", "vm-b");
+        hwloc_bitmap_zero(b->cpus);
+        hwloc_bitmap_set(b->cpus, 1);
+        hwloc_bitmap_set(b->cpus, 7);
+        hwloc_bitmap_copy(b->vcpu_cpus, b->cpus);
+        SliceReport r2 = {0};
+        assert_int_equal(prepare(&e, b, false, &r2, &err), 0);
+        slice_report_done(&r2);
+        _cleanup_(freep) char *hp2 = rd(&e, HP0);
+        assert_string_equal(hp2, "8192");
+        _cleanup_(freep) char *wq2 = rd(&e, "/sys/devices/virtual/workqueue/cpumask");
+        assert_string_equal(wq2, "00000041"); /* 0,6 */
+
+        /* the first out: its pages go, vm-b's stay */
+        release(&e, "vm-a");
+        _cleanup_(freep) char *hp3 = rd(&e, HP0);
+        assert_string_equal(hp3, "4096");
+        _cleanup_(freep) char *thp3 = rd(&e, "/sys/kernel/mm/transparent_hugepage/enabled");
+        assert_string_equal(thp3, "never"); /* still wanted by vm-b */
+        _cleanup_(freep) char *gov3 =
+            rd(&e, "/sys/devices/system/cpu/cpu3/cpufreq/scaling_governor");
+        assert_string_equal(gov3, "powersave"); /* cpu 3 was vm-a's */
+
+        /* the last out restores everything */
+        release(&e, "vm-b");
+        assert_true(same_tree(&e));
+        _cleanup_(state_closep) State *st = state(&e);
+        assert_int_equal(state_n_originals(st), 0);
+        env_close(&e);
+}
+
+static void test_restore(void **state_)
+{
+        Env e = {0};
+        env_open(&e, "xeon-2s-interleaved");
+        _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+        Error err = {0};
+        assert_int_equal(prepare(&e, a, false, NULL, &err), 0);
+        assert_false(same_tree(&e));
+        _cleanup_(state_closep) State *st = state(&e);
+        SliceReport rep = {0};
+        assert_int_equal(slice_restore(e.h, st, false, &rep, &err), 0);
+        assert_true(rep.n > 0);
+        slice_report_done(&rep);
+        assert_true(same_tree(&e));
+        env_close(&e);
+}
+
+/* A failure at any write of prepare rolls the VM back: the tree is as it was and the VM is not
+ * recorded as prepared. */
+static void test_rollback(void **state_)
+{
+        /* how many writes a prepare makes */
+        unsigned total;
+        {
+                Env e = {0};
+                env_open(&e, "i7-6800k");
+                _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+                SliceReport rep = {0};
+                Error err = {0};
+                assert_int_equal(prepare(&e, a, false, &rep, &err), 0);
+                total = (unsigned) rep.n;
+                slice_report_done(&rep);
+                env_close(&e);
+        }
+        unsigned covered = 0, refused = 0;
+        for (unsigned n = 1; n <= total; n++) {
+                Env e = {0};
+                env_open(&e, "i7-6800k");
+                _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+                char num[16];
+                snprintf(num, sizeof(num), "%u", n);
+                setenv("VMSLICE_FAULT", num, 1);
+                setenv("VMSLICE_FAULT_AT", "fail", 1);
+                Error err = {0};
+                int r;
+                fflush(NULL);
+                pid_t pid = fork(); /* the fault counter is per process */
+                assert_true(pid >= 0);
+                if (pid == 0)
+                        _exit(prepare(&e, a, false, NULL, &err) < 0 ? 1 : 0);
+                int status;
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                unsetenv("VMSLICE_FAULT");
+                unsetenv("VMSLICE_FAULT_AT");
+                r = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+                if (r ==
+                    0) { /* the failed write was an IRQ: refused IRQs are reported, not fatal */
+                        release(&e, "vm-a");
+                        assert_true(same_tree(&e));
+                        env_close(&e);
+                        refused++;
+                        continue;
+                }
+                assert_int_equal(r, 1);
+                if (!same_tree(&e))
+                        fail_msg("a failed write %u: prepare did not roll back", n);
+                _cleanup_(state_closep) State *st = state(&e);
+                assert_false(state_has_vm(st, "vm-a"));
+                assert_int_equal(state_n_originals(st), 0);
+                state_close(st);
+                st = NULL;
+                env_close(&e);
+                covered++;
+        }
+        print_message(
+            "# %u failing writes of prepare covered, each rolled back (%u IRQ writes refused "
+            "and reported instead)\n",
+            covered, refused);
+        assert_int_equal(covered + refused, total);
+        assert_true(covered > 10);
+}
+
+/* kill -9 at every journaled step of prepare (before and after each write), then restore: the
+ * tree is as it was. Also: the next prepare after a crash finishes the job. */
+static void test_crash_points(void **state_)
+{
+        unsigned covered = 0;
+        for (int after = 0; after < 2; after++)
+                for (unsigned n = 1; n < 400; n++) {
+                        Env e = {0};
+                        env_open(&e, "i7-6800k");
+                        _cleanup_(slice_spec_freep) SliceSpec *a =
+                            spec_of(&e, "good-tuned.xml", "vm-a");
+                        fflush(NULL);
+                        pid_t pid = fork();
+                        assert_true(pid >= 0);
+                        if (pid == 0) {
+                                char num[16];
+                                snprintf(num, sizeof(num), "%u", n);
+                                setenv("VMSLICE_FAULT", num, 1);
+                                setenv("VMSLICE_FAULT_AT", after ? "after" : "before", 1);
+                                Error err = {0};
+                                _exit(prepare(&e, a, false, NULL, &err) < 0 ? 1 : 0);
+                        }
+                        int status;
+                        assert_int_equal(waitpid(pid, &status, 0), pid);
+                        bool crashed = WIFEXITED(status) && WEXITSTATUS(status) == 137;
+                        _cleanup_(state_closep) State *st = state(&e);
+                        Error err = {0};
+                        assert_int_equal(slice_restore(e.h, st, false, NULL, &err), 0);
+                        if (!same_tree(&e))
+                                fail_msg("crash at step %u (%s the write): restore left the tree "
+                                         "changed",
+                                         n, after ? "after" : "before");
+                        state_close(st);
+                        st = NULL;
+                        env_close(&e);
+                        if (!crashed)
+                                break; /* past the last step */
+                        covered++;
+                }
+        print_message("# %u crash points of prepare covered, each undone by restore\n", covered);
+        assert_true(covered > 20);
+}
+
+static void test_state_dir_safety(void **state_)
+{
+        State *st = NULL;
+        Error err = {0};
+        assert_true(state_open("relative/dir", &st, &err) < 0);
+        char dir[] = "/tmp/vmslice-bad-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        chmod(dir, 0777);
+        Error e2 = {0};
+        assert_true(state_open(dir, &st, &e2) < 0);
+        assert_non_null(strstr(e2.msg, "writable by others"));
+        chmod(dir, 0700);
+        char link[64];
+        snprintf(link, sizeof(link), "%s.link", dir);
+        assert_int_equal(symlink(dir, link), 0);
+        Error e3 = {0};
+        assert_true(state_open(link, &st, &e3) < 0);
+        unlink(link);
+        /* a planted symlink in place of the journal is not followed */
+        char j[128];
+        snprintf(j, sizeof(j), "%s/journal", dir);
+        assert_int_equal(symlink("/etc/passwd", j), 0);
+        Error e4 = {0};
+        assert_true(state_open(dir, &st, &e4) < 0);
+        (void) archive_remove_tree(dir);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_prepare_release),  cmocka_unit_test(test_restore),
+            cmocka_unit_test(test_rollback),         cmocka_unit_test(test_crash_points),
+            cmocka_unit_test(test_state_dir_safety),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
