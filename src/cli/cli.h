@@ -37,6 +37,7 @@ int verb_prepare(const CliContext *ctx, int argc, char **argv);
 int verb_release(const CliContext *ctx, int argc, char **argv);
 int verb_restore(const CliContext *ctx, int argc, char **argv);
 int verb_status(const CliContext *ctx, int argc, char **argv);
+int verb_hook(const CliContext *ctx, int argc, char **argv);
 int verb_lint(const CliContext *ctx, int argc, char **argv);
 
 /* Prints "vmslice: <message>" to stderr and returns the exit status for it (2 for bad input). */

@@ -22,11 +22,13 @@ static const Verb verbs[] = {
     {"lint", "DOMAIN [--fix] [--json]", "review a domain against the seeds' practices", verb_lint},
     {"capture", "FILE.tar.gz", "snapshot the files vmslice reads into a tarball for --root",
      verb_capture},
-    {"prepare", "DOMAIN.xml|- [--dry-run]", "give a VM its slice of the host (hugepages, CPUs, knobs)",
-     verb_prepare},
+    {"prepare", "DOMAIN.xml|- [--dry-run]",
+     "give a VM its slice of the host (hugepages, CPUs, knobs)", verb_prepare},
     {"release", "NAME [--dry-run]", "give a VM's slice back", verb_release},
     {"status", "[--json]", "active slices and every knob vmslice changed", verb_status},
     {"restore", "[--dry-run]", "undo everything vmslice changed", verb_restore},
+    {"hook", "install|uninstall|run", "the libvirt qemu hook that prepares and releases slices",
+     verb_hook},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},
     {"version", "", "print the version", verb_version},
 };
@@ -76,13 +78,14 @@ static void usage(FILE *f)
                    "Verbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 fprintf(f, "  %-8s %-24s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
-        fprintf(f,
-                "\nGlobal options (before or after the verb):\n"
-                "  --root DIR|TARBALL  read and write the host under DIR (a fixture or capture)\n"
+        fprintf(
+            f,
+            "\nGlobal options (before or after the verb):\n"
+            "  --root DIR|TARBALL  read and write the host under DIR (a fixture or capture)\n"
             "  --state-dir DIR     the runtime slice's journal and records (default /run/vmslice)\n"
-                "  -h, --help          show help\n"
-                "  --version           print the version\n\n"
-                "Run 'vmslice VERB --help' for a verb's options. See vmslice(8).\n");
+            "  -h, --help          show help\n"
+            "  --version           print the version\n\n"
+            "Run 'vmslice VERB --help' for a verb's options. See vmslice(8).\n");
 }
 
 static const Verb *find_verb(const char *name)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "apply.h"
 #include "cli.h"
 #include "cpuset-util.h"
 #include "json-writer.h"
@@ -31,6 +35,49 @@ static void print_report(const SliceReport *rep, bool dry_run)
         }
         for (char **n = rep->notes; n && *n; n++)
                 fprintf(stderr, "vmslice: note: %s\n", *n);
+}
+
+#define CONFIG_PATH "/etc/vmslice/vmslice.conf"
+#define HOOKS_DIR   "/etc/libvirt/hooks/qemu.d"
+
+/* The settings file, read through the host (so a fixture root can carry one); none is fine. */
+static int load_config(Host *h, SliceConfig **ret)
+{
+        Error err = {0};
+        _cleanup_(freep) char *text = NULL;
+        int r = host_read_file(h, CONFIG_PATH, 64 * 1024, &text);
+        *ret = NULL;
+        if (r == -ENOENT)
+                return 0;
+        if (r == -EFBIG)
+                return cli_errorf(EXIT_USAGE,
+                                  "%s is larger than 64 KiB; see vmslice.conf in docs/slice.md",
+                                  CONFIG_PATH);
+        if (r < 0)
+                return cli_errorf(EXIT_FAIL, "cannot read %s: %s", CONFIG_PATH, strerror(-r));
+        if (slice_config_parse(text, CONFIG_PATH, ret, &err) < 0)
+                return cli_error(&err);
+        return 0;
+}
+
+static void shared_policy(const SliceConfig *c, SlicePolicy *p)
+{
+        SliceSettings s;
+        (void) slice_config_settings_for(c, NULL, &s, NULL);
+        slice_policy_from_settings(&s, p);
+}
+
+/* A VM's own settings decide what its slice holds. */
+static void apply_vm_settings(const SliceConfig *c, SliceSpec *spec)
+{
+        SliceSettings s;
+        (void) slice_config_settings_for(c, spec->name, &s, NULL);
+        if (!s.hugepages)
+                spec->n_hugepages = 0;
+        if (!s.isolate) {
+                hwloc_bitmap_zero(spec->cpus);
+                hwloc_bitmap_zero(spec->vcpu_cpus);
+        }
 }
 
 static int open_all(const CliContext *ctx, Host **ret_h, Topology **ret_t, State **ret_st)
@@ -103,11 +150,16 @@ int verb_prepare(const CliContext *ctx, int argc, char **argv)
         r = open_all(ctx, &h, &t, &st);
         if (r != 0)
                 return r;
+        _cleanup_(slice_config_freep) SliceConfig *conf = NULL;
+        r = load_config(h, &conf);
+        if (r != 0)
+                return r;
         SlicePolicy p;
-        slice_policy_default(&p);
+        shared_policy(conf, &p);
         _cleanup_(slice_spec_freep) SliceSpec *spec = NULL;
         if (slice_spec_from_domain(d, t, &spec, &err) < 0)
                 return cli_error(&err);
+        apply_vm_settings(conf, spec);
         _cleanup_(slice_report_done) SliceReport rep = {0};
         r = slice_prepare(h, t, st, spec, &p, dry_run, &rep, &err);
         print_report(&rep, dry_run);
@@ -139,8 +191,12 @@ int verb_release(const CliContext *ctx, int argc, char **argv)
         r = open_all(ctx, &h, &t, &st);
         if (r != 0)
                 return r;
+        _cleanup_(slice_config_freep) SliceConfig *conf = NULL;
+        r = load_config(h, &conf);
+        if (r != 0)
+                return r;
         SlicePolicy p;
-        slice_policy_default(&p);
+        shared_policy(conf, &p);
         Error err = {0};
         _cleanup_(slice_report_done) SliceReport rep = {0};
         r = slice_release(h, t, st, argv[optind], &p, dry_run, &rep, &err);
@@ -277,4 +333,177 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
                 fputs(s, stdout);
         }
         return EXIT_OK;
+}
+
+/* ---- the libvirt hook ---- */
+
+static void help_hook(void)
+{
+        printf(
+            "Usage: vmslice hook install [--hooks-dir DIR]\n"
+            "       vmslice hook uninstall [--hooks-dir DIR]\n"
+            "       vmslice hook run NAME OPERATION SUBOPERATION [EXTRA]   (libvirt calls this)\n\n"
+            "install puts a hook script 'vmslice' into libvirt's qemu.d directory "
+            "(default\n" HOOKS_DIR
+            "), which libvirt 6.5 and later run natively; it never touches a user's own\n"
+            "/etc/libvirt/hooks/qemu. The hook acts on domains that opted in (vmslice metadata\n"
+            "written by 'vmslice apply', or '[vm NAME] enabled = yes' in " CONFIG_PATH ")\n"
+            "and exits 0 silently for the others: 'prepare begin' gives the VM its slice (a "
+            "failure\n"
+            "stops the VM from starting, with one line libvirt shows), 'release end' gives it "
+            "back,\n"
+            "'reconnect begin' re-checks the slices after a libvirtd restart. It reads the domain\n"
+            "XML libvirt passes on stdin and never calls the libvirt API.\n");
+}
+
+static int hook_run(const CliContext *ctx, int argc, char **argv)
+{
+        if (argc < 3)
+                return cli_errorf(EXIT_USAGE, "hook run needs NAME OPERATION SUBOPERATION");
+        const char *name = argv[0], *op = argv[1], *sub = argv[2];
+        bool prepare = streq(op, "prepare") && streq(sub, "begin");
+        bool release = streq(op, "release") && streq(sub, "end");
+        bool reconnect = streq(op, "reconnect") && streq(sub, "begin");
+        if (!prepare && !release && !reconnect)
+                return EXIT_OK;
+
+        Error err = {0};
+        _cleanup_(host_freep) Host *h = NULL;
+        int r = cli_open_host(ctx, &h);
+        if (r != 0)
+                return r;
+        _cleanup_(slice_config_freep) SliceConfig *conf = NULL;
+        r = load_config(h, &conf);
+        if (r != 0)
+                return r;
+        SlicePolicy p;
+        shared_policy(conf, &p);
+
+        if (release) {
+                /* no XML needed; release only what a prepare recorded */
+                _cleanup_(state_closep) State *st = NULL;
+                if (state_open(state_dir_of(ctx), &st, &err) < 0)
+                        return cli_error(&err);
+                if (!state_has_vm(st, name))
+                        return EXIT_OK;
+                _cleanup_(topology_freep) Topology *t = NULL;
+                if (topology_load(h, &t, &err) < 0)
+                        return cli_error(&err);
+                _cleanup_(slice_report_done) SliceReport rep = {0};
+                if (slice_release(h, t, st, name, &p, false, &rep, &err) < 0)
+                        return cli_error(&err);
+                return EXIT_OK;
+        }
+
+        _cleanup_(domain_freep) Domain *d = NULL;
+        if (domain_load_file("-", &d, &err) < 0)
+                return cli_error(&err);
+        if (!streq(d->name, name))
+                return cli_errorf(EXIT_USAGE,
+                                  "hook: libvirt named '%s' but the XML on stdin is '%s'", name,
+                                  d->name);
+        ManagedInfo m = {0};
+        if (domain_managed_info(d, &m) < 0)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        bool managed = m.managed;
+        managed_info_done(&m);
+        if (!slice_config_vm_enabled(conf, d->name, managed))
+                return EXIT_OK; /* not opted in: not vmslice's business */
+
+        _cleanup_(topology_freep) Topology *t = NULL;
+        if (topology_load(h, &t, &err) < 0)
+                return cli_error(&err);
+        _cleanup_(state_closep) State *st = NULL;
+        if (state_open(state_dir_of(ctx), &st, &err) < 0)
+                return cli_error(&err);
+        _cleanup_(slice_report_done) SliceReport rep = {0};
+        if (reconnect) {
+                if (slice_reconcile(h, t, st, &p, false, &rep, &err) < 0)
+                        return cli_error(&err);
+                return EXIT_OK;
+        }
+        _cleanup_(slice_spec_freep) SliceSpec *spec = NULL;
+        if (slice_spec_from_domain(d, t, &spec, &err) < 0)
+                return cli_error(&err);
+        apply_vm_settings(conf, spec);
+        if (slice_prepare(h, t, st, spec, &p, false, &rep, &err) < 0)
+                return cli_error(&err);
+        return EXIT_OK;
+}
+
+static int hook_install(const char *dir, bool install)
+{
+        _cleanup_(freep) char *path = strdup_printf("%s/vmslice", dir);
+        if (!path)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        if (!install) {
+                if (unlink(path) < 0 && errno != ENOENT)
+                        return cli_errorf(EXIT_FAIL, "cannot remove %s: %s", path, strerror(errno));
+                printf("removed %s\n", path);
+                return EXIT_OK;
+        }
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return cli_errorf(EXIT_FAIL, "cannot find the vmslice binary: %s", strerror(errno));
+        self[n] = 0;
+        if (strchr(self, '\'') || strchr(self, '\n'))
+                return cli_errorf(EXIT_FAIL,
+                                  "the vmslice binary's path %s cannot be put in a script", self);
+        _cleanup_(freep) char *parent = strdup(dir);
+        if (!parent)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        /* libvirt runs every executable in qemu.d; create it (and hooks/) when missing */
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent) {
+                *slash = 0;
+                (void) mkdir(parent, 0755);
+        }
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return cli_errorf(EXIT_FAIL, "cannot create %s: %s", dir, strerror(errno));
+        _cleanup_(freep) char *script =
+            strdup_printf("#!/bin/sh\n# installed by 'vmslice hook install'; remove with 'vmslice "
+                          "hook uninstall'\n"
+                          "exec '%s' hook run \"$@\"\n",
+                          self);
+        if (!script)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        int r = cli_write_output(path, script);
+        if (r != EXIT_OK)
+                return r;
+        if (chmod(path, 0755) < 0)
+                return cli_errorf(EXIT_FAIL, "cannot make %s executable: %s", path,
+                                  strerror(errno));
+        printf("installed %s; libvirt runs it from the next VM start (restart libvirtd if it was "
+               "started before %s existed)\n",
+               path, dir);
+        return EXIT_OK;
+}
+
+int verb_hook(const CliContext *ctx, int argc, char **argv)
+{
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                help_hook();
+                return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        }
+        if (streq(argv[1], "run"))
+                return hook_run(ctx, argc - 2, argv + 2);
+        bool install = streq(argv[1], "install");
+        if (!install && !streq(argv[1], "uninstall"))
+                return cli_errorf(EXIT_USAGE,
+                                  "hook: unknown command '%s'; use install, uninstall or run",
+                                  argv[1]);
+        const char *dir = HOOKS_DIR;
+        for (int i = 2; i < argc; i++) {
+                if (streq(argv[i], "--hooks-dir") && i + 1 < argc)
+                        dir = argv[++i];
+                else if (startswith(argv[i], "--hooks-dir="))
+                        dir = argv[i] + strlen("--hooks-dir=");
+                else
+                        return cli_errorf(EXIT_USAGE, "hook %s: unknown argument '%s'", argv[1],
+                                          argv[i]);
+        }
+        if (dir[0] != '/')
+                return cli_errorf(EXIT_USAGE, "--hooks-dir must be an absolute path");
+        return hook_install(dir, install);
 }

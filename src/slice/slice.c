@@ -31,6 +31,30 @@ void slice_policy_default(SlicePolicy *p)
         };
 }
 
+void slice_policy_from_settings(const SliceSettings *s, SlicePolicy *p)
+{
+        *p = (SlicePolicy){
+            .hugepages = s->hugepages,
+            .isolate = s->isolate,
+            .workqueues = s->workqueues,
+            .irqs = s->irqs,
+            .stat_interval = s->stat_interval,
+            .watchdog_off = s->watchdog_off,
+            .timer_migration_off = s->timer_migration_off,
+            .thp = s->thp == SLICE_THP_NEVER     ? THP_NEVER
+                   : s->thp == SLICE_THP_MADVISE ? THP_MADVISE
+                   : s->thp == SLICE_THP_ALWAYS  ? THP_ALWAYS
+                                                 : THP_LEAVE,
+            .ksm_off = s->ksm_off,
+            .governor_performance = s->governor_performance,
+            .cstate_max_latency_us =
+                s->cstates_shallow ? (int) MIN(s->cstate_max_latency_us, 1000000U) : -1,
+            .compact_tries = s->compact_tries,
+            .compact_timeout_ms = s->compact_timeout_ms,
+            .drop_caches = s->drop_caches,
+        };
+}
+
 void slice_report_done(SliceReport *r)
 {
         for (size_t i = 0; i < r->n; i++) {

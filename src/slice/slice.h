@@ -2,6 +2,7 @@
 #pragma once
 
 #include "host.h"
+#include "slice-config.h"
 #include "spec.h"
 #include "state.h"
 #include "topology.h"
@@ -43,6 +44,9 @@ typedef struct SlicePolicy {
 
 /* What a desktop gaming VM wants with no configuration. */
 void slice_policy_default(SlicePolicy *p);
+/* The policy of the settings file's [defaults] (shared knobs follow [defaults]; a [vm NAME]
+ * section's hugepages and isolate decide what that VM's own slice holds). */
+void slice_policy_from_settings(const SliceSettings *s, SlicePolicy *p);
 
 typedef struct SliceChange {
         char *path;

@@ -1,0 +1,178 @@
+#!/bin/bash
+# The runtime slice from the command line: prepare, status, release, restore, --dry-run, the hook,
+# the settings file, a crash and restore; on fixture trees, and on this machine's real kernel when
+# VMSLICE_REAL_KERNEL=1 (CI sets it; a user's `meson test` never reconfigures their host).
+. "$(dirname "$0")/lib.sh"
+D=$DATA/domains
+
+# compares two trees, files normalized: trailing whitespace, "[chosen]" words (a fixture tree
+# is not a kernel: it reads back what was written)
+same_tree() {
+        python3 - "$1" "$2" <<'PY'
+import os, re, sys
+a, b = sys.argv[1], sys.argv[2]
+def norm(p):
+    try:
+        s = open(p, 'rb').read().decode(errors='replace').strip()
+    except (IsADirectoryError, FileNotFoundError):
+        return None
+    m = re.search(r'\[([^\]]*)\]', s)
+    return m.group(1) if m else s
+bad = 0
+for root, dirs, files in os.walk(b):
+    for f in files:
+        pb = os.path.join(root, f)
+        if os.path.islink(pb):
+            continue
+        pa = os.path.join(a, os.path.relpath(pb, b))
+        if norm(pa) != norm(pb):
+            print("# differs:", os.path.relpath(pb, b), repr(norm(pa)), "pristine", repr(norm(pb)))
+            bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
+fresh() { # NAME -> a private copy of a fixture, and a pristine one, and an empty state dir
+        rm -rf "$WORK/t" "$WORK/p" "$WORK/s"
+        mkdir -p "$WORK/t" "$WORK/p" "$WORK/s" && chmod 700 "$WORK/s"
+        tar -C "$WORK/t" -xzf "$HOSTS/$1.tar.gz" && tar -C "$WORK/p" -xzf "$HOSTS/$1.tar.gz"
+}
+S=(--root "$WORK/t" --state-dir "$WORK/s")
+
+fresh i7-6800k
+expect_rc 0 "prepare --dry-run" "${S[@]}" prepare "$D/good-tuned.xml" --dry-run
+[[ "$out" == *"would change /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages: '0' -> '4096'"* ]]
+ok $? "... names the hugepages it would reserve"
+same_tree "$WORK/t" "$WORK/p"; ok $? "... and changes nothing"
+expect_rc 0 "prepare" "${S[@]}" prepare "$D/good-tuned.xml"
+[ "$(cat "$WORK/t/sys/devices/virtual/workqueue/cpumask")" = 000000c3 ]; ok $? "workqueues kept off the VM CPUs"
+[ "$(cat "$WORK/t/proc/sys/vm/stat_interval")" = 120 ]; ok $? "vm.stat_interval raised"
+expect_rc 0 "status" "${S[@]}" status
+[[ "$out" == *"good-tuned: cpus 2-5,8-11; 4096 x 2 MiB pages on node 0"* ]]; ok $? "status names the VM, its CPUs and pages"
+expect_rc 0 "status --json" "${S[@]}" status --json
+printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["vms"][0]["name"]=="good-tuned" and len(d["knobs"])>5' 2>/dev/null
+ok $? "status --json lists the VM and the knobs"
+expect_rc 0 "a second prepare" "${S[@]}" prepare "$D/good-tuned.xml"
+[ -z "$out" ] && [[ "$err" == *"prepared already"* ]]; ok $? "... changes nothing"
+expect_rc 0 "release" "${S[@]}" release good-tuned
+same_tree "$WORK/t" "$WORK/p"; ok $? "the host is back as it was"
+expect_rc 0 "release of a VM that is not prepared" "${S[@]}" release good-tuned
+
+fresh i7-6800k
+"$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null
+expect_rc 0 "restore" "${S[@]}" restore
+same_tree "$WORK/t" "$WORK/p"; ok $? "restore brings everything back"
+
+# kill -9 in the middle of prepare, then restore
+fresh xeon-2s-interleaved
+VMSLICE_FAULT=7 "$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null 2>&1
+[ $? -eq 137 ]; ok $? "prepare killed at its 7th change"
+expect_rc 0 "restore after the crash" "${S[@]}" restore
+same_tree "$WORK/t" "$WORK/p"; ok $? "... leaves the host as it was"
+
+# the settings file: a VM section turns hugepages off; a bad file is bad input
+fresh i7-6800k
+mkdir -p "$WORK/t/etc/vmslice"
+printf '[defaults]\nthp = leave\n[vm good-tuned]\nhugepages = no\n' >"$WORK/t/etc/vmslice/vmslice.conf"
+expect_rc 0 "prepare with a settings file" "${S[@]}" prepare "$D/good-tuned.xml"
+[[ "$out" != *"nr_hugepages"* && "$out" != *"transparent_hugepage"* ]]; ok $? "... follows it (no hugepages, THP left alone)"
+"$VMSLICE" "${S[@]}" restore >/dev/null
+printf '[defaults]\nthp-mode = never\n' >"$WORK/t/etc/vmslice/vmslice.conf"
+expect_usage "a bad settings file" "${S[@]}" prepare "$D/good-tuned.xml"
+[[ "$err" == *"vmslice.conf:2: unknown key 'thp-mode'"* ]]; ok $? "... names the line"
+rm -f "$WORK/t/etc/vmslice/vmslice.conf"
+
+# the hook
+expect_rc 0 "hook install" hook install --hooks-dir "$WORK/hooks/qemu.d"
+[ -x "$WORK/hooks/qemu.d/vmslice" ] && grep -q "hook run" "$WORK/hooks/qemu.d/vmslice"; ok $? "... an executable script in qemu.d"
+expect_rc 0 "hook on a domain that did not opt in" "${S[@]}" hook run debian12 prepare begin - <"$D/virt-install-linux.xml"
+same_tree "$WORK/t" "$WORK/p"; ok $? "... does nothing"
+"$VMSLICE" --root "$WORK/t" apply "$D/virt-install-linux.xml" --vcpus 4 --memory 4G >"$WORK/managed.xml" 2>/dev/null
+expect_rc 0 "hook prepare begin on a managed domain" "${S[@]}" hook run debian12 prepare begin - <"$WORK/managed.xml"
+[ "$(cat "$WORK/t/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages")" = 2048 ]; ok $? "... reserved its pages"
+expect_rc 0 "hook reconnect begin" "${S[@]}" hook run debian12 reconnect begin - <"$WORK/managed.xml"
+expect_rc 0 "hook release end" "${S[@]}" hook run debian12 release end - </dev/null
+same_tree "$WORK/t" "$WORK/p"; ok $? "... gave everything back"
+expect_usage "hook with a name that is not the XML's" "${S[@]}" hook run other prepare begin - <"$WORK/managed.xml"
+expect_rc 0 "other hook operations are ignored" "${S[@]}" hook run debian12 started begin - <"$WORK/managed.xml"
+expect_rc 0 "hook uninstall" hook uninstall --hooks-dir "$WORK/hooks/qemu.d"
+[ ! -e "$WORK/hooks/qemu.d/vmslice" ]; ok $? "... removed it"
+
+# four VMs prepared and released concurrently, in random order, 20 rounds: the lock serializes
+# them, pages add up, and the last one out leaves the host as it was
+fresh i7-6800k
+i=0
+for c in "2 8" "3 9" "4 10" "5 11"; do
+        set -- $c
+        cat >"$WORK/vm$i.xml" <<XML
+<domain type='kvm'><name>vm$i</name><memory unit='GiB'>1</memory>
+<memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages></memoryBacking>
+<vcpu placement='static'>2</vcpu><cputune><vcpupin vcpu='0' cpuset='$1'/><vcpupin vcpu='1' cpuset='$2'/></cputune>
+<os><type arch='x86_64'>hvm</type></os></domain>
+XML
+        i=$((i + 1))
+done
+bad=0
+for round in $(seq 1 20); do
+        for v in $(shuf -e 0 1 2 3); do "$VMSLICE" "${S[@]}" prepare "$WORK/vm$v.xml" >/dev/null 2>&1 || bad=1 & done
+        wait
+        [ "$(cat "$WORK/t/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages")" = 2048 ] || bad=1
+        [ "$(cat "$WORK/t/sys/devices/virtual/workqueue/cpumask")" = 000000c3 ] || bad=1
+        for v in $(shuf -e 0 1 2 3); do "$VMSLICE" "${S[@]}" release vm$v >/dev/null 2>&1 || bad=1 & done
+        wait
+        same_tree "$WORK/t" "$WORK/p" >/dev/null || bad=1
+done
+[ $bad = 0 ]; ok $? "4 VMs prepared and released concurrently, 20 rounds: 2048 pages with all four, nothing left after"
+
+# hostile state directories
+ln -s "$WORK/s" "$WORK/s-link"
+expect_rc 1 "a symlinked state directory is refused" --root "$WORK/t" --state-dir "$WORK/s-link" status
+mkdir -p "$WORK/open" && chmod 777 "$WORK/open"
+expect_rc 1 "a world-writable state directory is refused" --root "$WORK/t" --state-dir "$WORK/open" status
+expect_usage "prepare of a hostile document" "${S[@]}" prepare "$D/hostile/name-dotdot.xml"
+
+# the real kernel of this machine
+if [ "${VMSLICE_REAL_KERNEL:-0}" != 1 ]; then
+        echo "ok $((_n + 1)) # SKIP real-kernel tests (VMSLICE_REAL_KERNEL=1 runs them; they change and restore host knobs)"
+        _n=$((_n + 1))
+        done_testing
+fi
+[ "$(id -u)" = 0 ]; ok $? "real-kernel tests run as root"
+cat >"$WORK/rk.xml" <<'XML'
+<domain type='qemu'>
+  <name>vmslice-realkernel</name>
+  <memory unit='MiB'>256</memory>
+  <memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages></memoryBacking>
+  <vcpu placement='static'>1</vcpu>
+  <cputune><vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='0'/></cputune>
+  <os><type arch='x86_64'>hvm</type></os>
+</domain>
+XML
+mkdir -p "$WORK/rks" && chmod 700 "$WORK/rks"
+R=(--state-dir "$WORK/rks")
+knobs() { # snapshot of every knob file a slice may touch, from a capture
+        rm -rf "$WORK/cap" && mkdir -p "$WORK/cap"
+        "$VMSLICE" capture "$WORK/cap.tar.gz" >/dev/null && tar -C "$WORK/cap" -xzf "$WORK/cap.tar.gz"
+        (cd "$WORK/cap" && find . -type f ! -name MACHINE ! -name meminfo ! -name interrupts \
+                ! -name free_hugepages ! -name 'effective_affinity*' ! -name hwloc-nofile-info -print0 |
+                sort -z | xargs -0 md5sum) >"$1"
+}
+knobs "$WORK/before"
+hp=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+hp0=$(cat $hp)
+expect_rc 0 "real kernel: prepare" "${R[@]}" prepare "$WORK/rk.xml"
+[ "$(cat $hp)" -eq $((hp0 + 128)) ]; ok $? "real kernel: 128 more 2 MiB pages on node 0"
+[ "$(cat /sys/devices/virtual/workqueue/cpumask)" = 1 ]; ok $? "real kernel: workqueues off CPU 1"
+expect_rc 0 "real kernel: release" "${R[@]}" release vmslice-realkernel
+knobs "$WORK/after"
+diff "$WORK/before" "$WORK/after" | diag
+cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: every knob file is as before"
+for n in 1 3 8 15; do
+        VMSLICE_FAULT=$n "$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
+        "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
+        knobs "$WORK/after"
+        cmp -s "$WORK/before" "$WORK/after" || diff "$WORK/before" "$WORK/after" | diag
+        cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: killed at change $n, restore brings every knob back"
+done
+"$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
+done_testing
