@@ -140,7 +140,8 @@ char *cpuset_format_mask(hwloc_const_bitmap_t set, unsigned words)
                 words = need;
         SBuf b = {0};
         for (unsigned w = words; w-- > 0;) {
-                unsigned long v = hwloc_bitmap_to_ith_ulong(set, w * 32 / (8 * sizeof(unsigned long)));
+                unsigned long v =
+                    hwloc_bitmap_to_ith_ulong(set, w * 32 / (8 * sizeof(unsigned long)));
                 if (sizeof(unsigned long) == 8)
                         v = (w % 2) ? v >> 32 : v;
                 sbuf_appendf(&b, "%s%08lx", w + 1 == words ? "" : ",", v & 0xffffffffUL);
@@ -171,8 +172,10 @@ int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret)
                 for (char *c = tok; *c; c++) {
                         if (!isxdigit((unsigned char) *c))
                                 return -EINVAL;
-                        v = v * 16 + (unsigned long) (isdigit((unsigned char) *c) ? *c - '0'
-                                                                                 : (tolower((unsigned char) *c) - 'a' + 10));
+                        v = v * 16 +
+                            (unsigned long) (isdigit((unsigned char) *c)
+                                                 ? *c - '0'
+                                                 : (tolower((unsigned char) *c) - 'a' + 10));
                 }
                 for (unsigned bit = 0; bit < 32; bit++)
                         if (v & (1UL << bit))

@@ -13,22 +13,9 @@
 
 void slice_policy_default(SlicePolicy *p)
 {
-        *p = (SlicePolicy){
-            .hugepages = true,
-            .isolate = true,
-            .workqueues = true,
-            .irqs = true,
-            .stat_interval = 120,
-            .watchdog_off = true,
-            .timer_migration_off = true,
-            .thp = THP_NEVER,
-            .ksm_off = true,
-            .governor_performance = true,
-            .cstate_max_latency_us = 10,
-            .compact_tries = 3,
-            .compact_timeout_ms = 2000,
-            .drop_caches = true,
-        };
+        SliceSettings s;
+        slice_settings_default(&s); /* one place for the defaults: the settings file's */
+        slice_policy_from_settings(&s, p);
 }
 
 void slice_policy_from_settings(const SliceSettings *s, SlicePolicy *p)

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "slice-config.h"
 #include "domain.h"
 #include "fileio.h"
+#include "slice-config.h"
 #include "spec.h"
 #include "string-util.h"
 
