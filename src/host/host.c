@@ -257,6 +257,87 @@ int host_write_file(Host *h, const char *path, const char *value)
         return 0;
 }
 
+static int split_parent(Host *h, const char *path, int *ret_dirfd, char **ret_name)
+{
+        _cleanup_(freep) char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        char *slash = strrchr(copy, '/');
+        if (!slash || !slash[1] || streq(slash + 1, ".") || streq(slash + 1, ".."))
+                return -EINVAL;
+        *slash = 0;
+        int fd = host_open(h, *copy ? copy : "/", O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0)
+                return fd;
+        *ret_name = strdup(slash + 1);
+        if (!*ret_name) {
+                close(fd);
+                return -ENOMEM;
+        }
+        *ret_dirfd = fd;
+        return 0;
+}
+
+int host_mkdir(Host *h, const char *path)
+{
+        int dfd;
+        _cleanup_(freep) char *name = NULL;
+        int r = split_parent(h, path, &dfd, &name);
+        if (r < 0)
+                return r;
+        r = mkdirat(dfd, name, 0755) < 0 && errno != EEXIST ? -errno : 0;
+        if (r == 0 && !h->live) {
+                /* a fixture tree is not cgroupfs: give the new directory the (empty) control
+                 * files its parent has, as the kernel would */
+                int nfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int pfd = dup(dfd);
+                DIR *d = pfd >= 0 ? fdopendir(pfd) : NULL;
+                struct dirent *de;
+                while (nfd >= 0 && d && (de = readdir(d)))
+                        if (de->d_type == DT_REG) {
+                                int f = openat(nfd, de->d_name,
+                                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                               0644);
+                                if (f >= 0)
+                                        close(f);
+                        }
+                if (d)
+                        closedir(d);
+                else if (pfd >= 0)
+                        close(pfd);
+                if (nfd >= 0)
+                        close(nfd);
+        }
+        close(dfd);
+        return r;
+}
+
+int host_rmdir(Host *h, const char *path)
+{
+        int dfd;
+        _cleanup_(freep) char *name = NULL;
+        int r = split_parent(h, path, &dfd, &name);
+        if (r < 0)
+                return r;
+        if (!h->live) {
+                int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0) {
+                        DIR *d = fdopendir(fd);
+                        struct dirent *de;
+                        while (d && (de = readdir(d)))
+                                if (de->d_type == DT_REG)
+                                        (void) unlinkat(fd, de->d_name, 0);
+                        if (d)
+                                closedir(d);
+                        else
+                                close(fd);
+                }
+        }
+        r = unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+        close(dfd);
+        return r;
+}
+
 #define FORMAT_PATH(buf, fmt)                                                                      \
         do {                                                                                       \
                 va_list ap;                                                                        \

@@ -47,6 +47,12 @@ bool host_exists(Host *h, const char *path);
 /* Writes value (no newline is added) to an existing file. */
 int host_write_file(Host *h, const char *path, const char *value);
 
+/* Creates a directory (a cgroup), mode 0755; an existing one is fine. */
+int host_mkdir(Host *h, const char *path);
+/* Removes a directory (a cgroup: on a live host rmdir(2) alone; in a fixture tree, the files
+ * in it are removed first, as cgroupfs would drop its control files). */
+int host_rmdir(Host *h, const char *path);
+
 /* Formatted-path conveniences: the path is built with printf(). */
 int host_read_linef(Host *h, char **ret, const char *fmt, ...) _printf_(3, 4);
 int host_read_u64f(Host *h, uint64_t *ret, const char *fmt, ...) _printf_(3, 4);

@@ -104,7 +104,12 @@ typedef enum KnobKind {
         KNOB_MASK,      /* a kernel cpumask */
         KNOB_LIST,      /* a kernel CPU list */
         KNOB_HUGEPAGES, /* a page count the kernel may not fully grant */
+        KNOB_SHIELD,    /* cgroup v1: the cpuset holding the host's tasks, as `cset shield` makes */
 } KnobKind;
+
+#define SHIELD_DIR    "/sys/fs/cgroup/cpuset/vmslice.host"
+#define CPUSET_V1     "/sys/fs/cgroup/cpuset"
+#define SHIELD_ABSENT "(absent)" /* the original of a cgroup vmslice created */
 
 typedef struct Knob {
         char *path;
@@ -304,6 +309,16 @@ static void add_cgroup_v2(Targets *t, Host *h, hwloc_const_bitmap_t host, SliceR
         }
 }
 
+/* cgroup v1 (no cpuset in a v2 hierarchy): a host cpuset next to libvirt's machine cgroups takes
+ * every task of the root cpuset, so host tasks run on the host CPUs only */
+static void add_cgroup_v1(Targets *t, Host *h, hwloc_const_bitmap_t host)
+{
+        if (host_exists(h, "/sys/fs/cgroup/cgroup.controllers") ||
+            !host_exists(h, CPUSET_V1 "/cpuset.cpus"))
+                return;
+        target_add(t, KNOB_SHIELD, strdup(SHIELD_DIR), cpuset_format_list(host));
+}
+
 static void add_hugepages(Targets *t, Host *h, State *st, SliceSpec *const *vms, size_t n)
 {
         for (size_t v = 0; v < n; v++)
@@ -350,8 +365,10 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
         if (p->hugepages)
                 add_hugepages(t, h, st, vms, n);
         if (!hwloc_bitmap_iszero(vm)) {
-                if (p->isolate)
+                if (p->isolate) {
                         add_cgroup_v2(t, h, host, rep);
+                        add_cgroup_v1(t, h, host);
+                }
                 if (p->workqueues) {
                         add_mask(t, h, "/sys/devices/virtual/workqueue/cpumask", host);
                         add_mask(t, h, "/sys/bus/workqueue/devices/writeback/cpumask", host);
@@ -427,9 +444,98 @@ static int grant_hugepages(Host *h, const Knob *k, const char *from, const Slice
             dropped ? " and dropping caches" : "");
 }
 
+/* Moves every task listed in from/tasks into to/tasks; the ones the kernel refuses (kernel
+ * threads bound to the root cpuset) stay. Returns how many moved. */
+static unsigned move_tasks(Host *h, const char *from, const char *to)
+{
+        _cleanup_(freep) char *list = NULL;
+        char path[256];
+        snprintf(path, sizeof(path), "%s/tasks", from);
+        if (host_read_file(h, path, HOST_READ_MAX, &list) < 0)
+                return 0;
+        snprintf(path, sizeof(path), "%s/tasks", to);
+        unsigned moved = 0;
+        char *save = NULL;
+        for (char *tok = strtok_r(list, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+                unsigned pid;
+                if (safe_atou(strstrip(tok), &pid) < 0 || pid == 0)
+                        continue;
+                char num[16];
+                snprintf(num, sizeof(num), "%u", pid);
+                if (host_write_file(h, path, num) >= 0)
+                        moved++;
+        }
+        return moved;
+}
+
+static int apply_shield(Host *h, State *st, const Knob *k, bool dry_run, SliceReport *rep,
+                        Error *err)
+{
+        _cleanup_(freep) char *cur = NULL, *mems = NULL;
+        bool exists = host_read_line(h, SHIELD_DIR "/cpuset.cpus", &cur) >= 0;
+        if (exists && same_value(KNOB_LIST, cur, k->value)) {
+                if (!dry_run)
+                        (void) move_tasks(h, CPUSET_V1, SHIELD_DIR); /* stragglers */
+                return 0;
+        }
+        if (dry_run) {
+                report_change(rep, k->path, exists ? cur : SHIELD_ABSENT, k->value,
+                              "host tasks move into this cpuset");
+                return 0;
+        }
+        int r = state_save_original(st, k->path, exists ? cur : SHIELD_ABSENT, err);
+        if (r < 0)
+                return r;
+        r = state_fault_point(false);
+        if (r >= 0 && !exists) {
+                r = host_mkdir(h, SHIELD_DIR);
+                if (r >= 0)
+                        r = host_read_line(h, CPUSET_V1 "/cpuset.mems", &mems);
+                if (r >= 0)
+                        r = write_value(h, SHIELD_DIR "/cpuset.mems", mems);
+        }
+        if (r >= 0)
+                r = write_value(h, SHIELD_DIR "/cpuset.cpus", k->value);
+        (void) state_fault_point(true);
+        if (r < 0)
+                return error_fail(err, r, "cannot set up the host cpuset %s: %s", SHIELD_DIR,
+                                  strerror(-r));
+        unsigned moved = move_tasks(h, CPUSET_V1, SHIELD_DIR);
+        _cleanup_(freep) char *note = strdup_printf("%u host tasks moved in", moved);
+        report_change(rep, k->path, exists ? cur : SHIELD_ABSENT, k->value, note);
+        return 0;
+}
+
+static int restore_shield(Host *h, State *st, const char *orig, bool dry_run, SliceReport *rep,
+                          Error *err)
+{
+        _cleanup_(freep) char *cur = NULL;
+        bool exists = host_read_line(h, SHIELD_DIR "/cpuset.cpus", &cur) >= 0;
+        if (dry_run) {
+                if (exists)
+                        report_change(rep, SHIELD_DIR, cur, orig, "restore");
+                return 0;
+        }
+        if (exists && streq(orig, SHIELD_ABSENT)) {
+                (void) move_tasks(h, SHIELD_DIR, CPUSET_V1);
+                int r = host_rmdir(h, SHIELD_DIR);
+                if (r < 0 && r != -ENOENT)
+                        return error_fail(err, r,
+                                          "cannot remove %s (tasks still in it?): %s; run 'vmslice "
+                                          "restore' again",
+                                          SHIELD_DIR, strerror(-r));
+        } else if (exists)
+                (void) write_value(h, SHIELD_DIR "/cpuset.cpus", orig);
+        if (exists)
+                report_change(rep, SHIELD_DIR, cur, orig, "restore");
+        return state_forget_original(st, SHIELD_DIR, err);
+}
+
 static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, bool dry_run,
                       SliceReport *rep, Error *err)
 {
+        if (k->kind == KNOB_SHIELD)
+                return apply_shield(h, st, k, dry_run, rep, err);
         _cleanup_(freep) char *cur = NULL;
         int r = read_writable(h, k->path, k->kind, &cur);
         if (r < 0)
@@ -472,6 +578,8 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
 static int restore_path(Host *h, State *st, const char *path, const char *orig, bool dry_run,
                         SliceReport *rep, Error *err)
 {
+        if (streq(path, SHIELD_DIR))
+                return restore_shield(h, st, orig, dry_run, rep, err);
         _cleanup_(freep) char *cur = NULL;
         bool exists = host_read_line(h, path, &cur) >= 0;
         if (dry_run) {

@@ -63,6 +63,20 @@ fresh i7-6800k
 expect_rc 0 "restore" "${S[@]}" restore
 same_tree "$WORK/t" "$WORK/p"; ok $? "restore brings everything back"
 
+# cgroup v1 (this machine's layout): a host cpuset, as cset shield makes, created and removed
+fresh small-2c
+cat >"$WORK/one.xml" <<'XML'
+<domain type='kvm'><name>one</name><memory unit='MiB'>256</memory>
+<vcpu placement='static'>1</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/></cputune>
+<os><type arch='x86_64'>hvm</type></os></domain>
+XML
+expect_rc 0 "prepare on a cgroup v1 host" "${S[@]}" prepare "$WORK/one.xml"
+[ "$(cat "$WORK/t/sys/fs/cgroup/cpuset/vmslice.host/cpuset.cpus")" = 0 ]; ok $? "... the host cpuset holds CPU 0"
+[ "$(cat "$WORK/t/sys/fs/cgroup/cpuset/vmslice.host/cpuset.mems")" = 0 ]; ok $? "... and the root's memory nodes"
+expect_rc 0 "release on a cgroup v1 host" "${S[@]}" release one
+[ ! -e "$WORK/t/sys/fs/cgroup/cpuset/vmslice.host" ]; ok $? "... the host cpuset is gone"
+same_tree "$WORK/t" "$WORK/p"; ok $? "... and the host is as it was"
+
 # kill -9 in the middle of prepare, then restore
 fresh xeon-2s-interleaved
 VMSLICE_FAULT=7 "$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null 2>&1
@@ -163,10 +177,15 @@ hp0=$(cat $hp)
 expect_rc 0 "real kernel: prepare" "${R[@]}" prepare "$WORK/rk.xml"
 [ "$(cat $hp)" -eq $((hp0 + 128)) ]; ok $? "real kernel: 128 more 2 MiB pages on node 0"
 [ "$(cat /sys/devices/virtual/workqueue/cpumask)" = 1 ]; ok $? "real kernel: workqueues off CPU 1"
+if [ -e /sys/fs/cgroup/cpuset/cpuset.cpus ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+        [ "$(cat /proc/self/cpuset)" = /vmslice.host ] && [ "$(taskset -pc $$ | sed 's/.*: //')" = 0 ]
+        ok $? "real kernel (cgroup v1): this shell moved into the host cpuset, on CPU 0 only"
+fi
 expect_rc 0 "real kernel: release" "${R[@]}" release vmslice-realkernel
 knobs "$WORK/after"
 diff "$WORK/before" "$WORK/after" | diag
 cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: every knob file is as before"
+[ "$(cat /proc/self/cpuset)" = / ]; ok $? "real kernel: tasks are back in the root cpuset"
 for n in 1 3 8 15; do
         VMSLICE_FAULT=$n "$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
         "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
