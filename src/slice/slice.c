@@ -2,6 +2,7 @@
 #include "slice.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ typedef enum KnobKind {
         KNOB_LIST,      /* a kernel CPU list */
         KNOB_HUGEPAGES, /* a page count the kernel may not fully grant */
         KNOB_SHIELD,    /* cgroup v1: the cpuset holding the host's tasks, as `cset shield` makes */
+        KNOB_KTHREAD,   /* a kernel thread's CPU affinity: "kthread:PID:STARTTIME" */
 } KnobKind;
 
 #define SHIELD_DIR    "/sys/fs/cgroup/cpuset/vmslice.host"
@@ -346,6 +348,8 @@ static void add_hugepages(Targets *t, Host *h, State *st, SliceSpec *const *vms,
                 }
 }
 
+static void add_kthreads(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm, hwloc_const_bitmap_t host);
+
 static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *const *vms,
                            size_t n, const SlicePolicy *p, Targets *t, SliceReport *rep)
 {
@@ -368,6 +372,7 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
                 if (p->isolate) {
                         add_cgroup_v2(t, h, host, rep);
                         add_cgroup_v1(t, h, host);
+                        add_kthreads(t, h, st, vm, host);
                 }
                 if (p->workqueues) {
                         add_mask(t, h, "/sys/devices/virtual/workqueue/cpumask", host);
@@ -442,6 +447,165 @@ static int grant_hugepages(Host *h, const Knob *k, const char *from, const Slice
             (unsigned long long) (want - before), format_bytes(fsize, sizeof(fsize), kb << 10),
             node, (unsigned long long) (got > before ? got - before : 0),
             dropped ? " and dropping caches" : "");
+}
+
+/* ---- kernel threads ---- */
+
+#define PF_KTHREAD_FLAG        0x00200000UL
+#define PF_NO_SETAFFINITY_FLAG 0x04000000UL
+
+/* From /proc/PID/stat: whether it is a kernel thread whose affinity can be set, and its start
+ * time (to tell a reused PID from the thread vmslice moved). */
+static bool kthread_info(Host *h, unsigned pid, unsigned long long *ret_start)
+{
+        _cleanup_(freep) char *stat = NULL;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+        if (host_read_line(h, path, &stat) < 0)
+                return false;
+        char *p = strrchr(stat, ')'); /* the comm may contain spaces and parentheses */
+        if (!p)
+                return false;
+        unsigned long flags = 0;
+        unsigned long long start = 0;
+        /* after ") ": state(3) ppid pgrp session tty tpgid flags(9) ... starttime(22) */
+        char *save = NULL;
+        unsigned field = 2;
+        for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+                field++;
+                if (field == 9)
+                        flags = strtoul(tok, NULL, 10);
+                else if (field == 22) {
+                        start = strtoull(tok, NULL, 10);
+                        break;
+                }
+        }
+        *ret_start = start;
+        return (flags & PF_KTHREAD_FLAG) && !(flags & PF_NO_SETAFFINITY_FLAG);
+}
+
+static int kthread_get(unsigned pid, hwloc_bitmap_t set)
+{
+        cpu_set_t mask;
+        if (sched_getaffinity((pid_t) pid, sizeof(mask), &mask) < 0)
+                return -errno;
+        hwloc_bitmap_zero(set);
+        for (unsigned c = 0; c < CPU_SETSIZE; c++)
+                if (CPU_ISSET(c, &mask))
+                        hwloc_bitmap_set(set, c);
+        return 0;
+}
+
+static int kthread_set(unsigned pid, const char *list)
+{
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = hwloc_bitmap_alloc();
+        if (!set || cpuset_parse_list(list, set) < 0)
+                return -EINVAL;
+        cpu_set_t mask;
+        CPU_ZERO(&mask);
+        int c;
+        hwloc_bitmap_foreach_begin (c, set) {
+                if (c < CPU_SETSIZE)
+                        CPU_SET(c, &mask);
+        }
+        hwloc_bitmap_foreach_end();
+        return sched_setaffinity((pid_t) pid, sizeof(mask), &mask) < 0 ? -errno : 0;
+}
+
+/* Kernel threads that may run on the VM CPUs and may be moved: their affinity minus the VM CPUs.
+ * Only on the machine itself (a fixture has no threads); per-CPU kernel threads refuse and stay. */
+static void add_kthreads(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm,
+                         hwloc_const_bitmap_t host)
+{
+        if (!host_is_live(h))
+                return;
+        _cleanup_(strv_freep) char **pids = NULL;
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t cur = hwloc_bitmap_alloc();
+        if (!cur || host_list_dir(h, "/proc", &pids) < 0)
+                return;
+        for (char **i = pids; *i; i++) {
+                unsigned pid;
+                unsigned long long start;
+                if (safe_atou(*i, &pid) < 0 || !kthread_info(h, pid, &start))
+                        continue;
+                char key[64];
+                snprintf(key, sizeof(key), "kthread:%u:%llu", pid, start);
+                const char *orig = state_original(st, key);
+                if (orig ? cpuset_parse_list(orig, cur) < 0 : kthread_get(pid, cur) < 0)
+                        continue;
+                if (!orig && !hwloc_bitmap_intersects(cur, vm))
+                        continue;
+                hwloc_bitmap_andnot(cur, cur, vm);
+                if (hwloc_bitmap_iszero(cur))
+                        hwloc_bitmap_copy(cur, host);
+                target_add(t, KNOB_KTHREAD, strdup(key), cpuset_format_list(cur));
+        }
+}
+
+static int kthread_key(const char *key, unsigned *ret_pid, unsigned long long *ret_start)
+{
+        return sscanf(key, "kthread:%u:%llu", ret_pid, ret_start) == 2 ? 0 : -EINVAL;
+}
+
+/* the thread vmslice moved, not another that got its PID */
+static bool kthread_same(Host *h, const char *key, unsigned *ret_pid)
+{
+        unsigned long long start, now;
+        if (kthread_key(key, ret_pid, &start) < 0)
+                return false;
+        return kthread_info(h, *ret_pid, &now) && now == start;
+}
+
+static int apply_kthread(Host *h, State *st, const Knob *k, bool dry_run, SliceReport *rep,
+                         Error *err)
+{
+        unsigned pid;
+        if (!kthread_same(h, k->path, &pid))
+                return 0; /* gone meanwhile */
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t cur = hwloc_bitmap_alloc();
+        if (!cur || kthread_get(pid, cur) < 0)
+                return 0;
+        _cleanup_(freep) char *from = cpuset_format_list(cur);
+        if (!from)
+                return error_fail(err, -ENOMEM, "out of memory");
+        if (same_value(KNOB_LIST, from, k->value))
+                return 0;
+        if (dry_run) {
+                report_change(rep, k->path, from, k->value, NULL);
+                return 0;
+        }
+        int r = state_save_original(st, k->path, from, err);
+        if (r < 0)
+                return r;
+        r = state_fault_point(false);
+        if (r >= 0)
+                r = kthread_set(pid, k->value);
+        (void) state_fault_point(true);
+        if (r < 0) {
+                /* bound to its CPU after all: it stays, and is reported */
+                (void) state_forget_original(st, k->path, NULL);
+                report_change(rep, k->path, from, NULL,
+                              "refused: a per-CPU kernel thread stays where it is");
+                return 0;
+        }
+        report_change(rep, k->path, from, k->value, NULL);
+        return 0;
+}
+
+static int restore_kthread(Host *h, State *st, const char *key, const char *orig, bool dry_run,
+                           SliceReport *rep, Error *err)
+{
+        unsigned pid;
+        if (kthread_same(h, key, &pid)) {
+                if (dry_run) {
+                        report_change(rep, key, NULL, orig, "restore");
+                        return 0;
+                }
+                (void) kthread_set(pid, orig);
+                report_change(rep, key, NULL, orig, "restore");
+        } else if (dry_run)
+                return 0;
+        return state_forget_original(st, key, err);
 }
 
 /* Moves every task listed in from/tasks into to/tasks; the ones the kernel refuses (kernel
@@ -534,6 +698,8 @@ static int restore_shield(Host *h, State *st, const char *orig, bool dry_run, Sl
 static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, bool dry_run,
                       SliceReport *rep, Error *err)
 {
+        if (k->kind == KNOB_KTHREAD)
+                return apply_kthread(h, st, k, dry_run, rep, err);
         if (k->kind == KNOB_SHIELD)
                 return apply_shield(h, st, k, dry_run, rep, err);
         _cleanup_(freep) char *cur = NULL;
@@ -578,6 +744,8 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
 static int restore_path(Host *h, State *st, const char *path, const char *orig, bool dry_run,
                         SliceReport *rep, Error *err)
 {
+        if (startswith(path, "kthread:"))
+                return restore_kthread(h, st, path, orig, dry_run, rep, err);
         if (streq(path, SHIELD_DIR))
                 return restore_shield(h, st, orig, dry_run, rep, err);
         _cleanup_(freep) char *cur = NULL;

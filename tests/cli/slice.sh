@@ -171,12 +171,40 @@ knobs() { # snapshot of every knob file a slice may touch, from a capture
                 ! -name free_hugepages ! -name 'effective_affinity*' ! -name hwloc-nofile-info -print0 |
                 sort -z | xargs -0 md5sum) >"$1"
 }
+kthreads() { # PID COMM-PREFIX AFFINITY of every kernel thread
+        python3 - <<'PY'
+import os, re
+for p in os.listdir('/proc'):
+    if not p.isdigit():
+        continue
+    try:
+        st = open(f'/proc/{p}/stat').read()
+        if int(st[st.rindex(')') + 2:].split()[6]) & 0x00200000:
+            comm = re.split(r'[-/]', open(f'/proc/{p}/comm').read().strip())[0]
+            print(p, comm, ','.join(map(str, sorted(os.sched_getaffinity(int(p))))))
+    except (OSError, ValueError):
+        pass
+PY
+}
+same_kthreads() { # kernel threads that exist in both snapshots have the same affinity
+        python3 - "$1" "$2" <<'PY'
+import sys
+a = {l.split()[0] + ' ' + l.split()[1]: l.split()[2] for l in open(sys.argv[1])}
+b = {l.split()[0] + ' ' + l.split()[1]: l.split()[2] for l in open(sys.argv[2])}
+bad = [k for k in a if k in b and a[k] != b[k]]
+for k in bad:
+    print('# kernel thread', k, 'was', a[k], 'now', b[k])
+sys.exit(1 if bad else 0)
+PY
+}
 knobs "$WORK/before"
+kthreads >"$WORK/kt-before"
 hp=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
 hp0=$(cat $hp)
 expect_rc 0 "real kernel: prepare" "${R[@]}" prepare "$WORK/rk.xml"
 [ "$(cat $hp)" -eq $((hp0 + 128)) ]; ok $? "real kernel: 128 more 2 MiB pages on node 0"
 [ "$(cat /sys/devices/virtual/workqueue/cpumask)" = 1 ]; ok $? "real kernel: workqueues off CPU 1"
+[ "$(kthreads | awk '$2 == "kthreadd" { print $3 }')" = 0 ]; ok $? "real kernel: kthreadd moved off CPU 1"
 if [ -e /sys/fs/cgroup/cpuset/cpuset.cpus ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
         [ "$(cat /proc/self/cpuset)" = /vmslice.host ] && [ "$(taskset -pc $$ | sed 's/.*: //')" = 0 ]
         ok $? "real kernel (cgroup v1): this shell moved into the host cpuset, on CPU 0 only"
@@ -186,6 +214,8 @@ knobs "$WORK/after"
 diff "$WORK/before" "$WORK/after" | diag
 cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: every knob file is as before"
 [ "$(cat /proc/self/cpuset)" = / ]; ok $? "real kernel: tasks are back in the root cpuset"
+kthreads >"$WORK/kt-after"
+same_kthreads "$WORK/kt-before" "$WORK/kt-after"; ok $? "real kernel: kernel threads have their affinity back"
 for n in 1 3 8 15; do
         VMSLICE_FAULT=$n "$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
         "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
