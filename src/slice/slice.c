@@ -348,7 +348,32 @@ static void add_hugepages(Targets *t, Host *h, State *st, SliceSpec *const *vms,
                 }
 }
 
-static void add_kthreads(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm, hwloc_const_bitmap_t host);
+static void add_kthreads(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm,
+                         hwloc_const_bitmap_t host);
+
+/* irqbalance rebalances IRQs every 10 s and would undo the IRQ masks: say so (banning or
+ * stopping it is not done yet) */
+static void note_irqbalance(Host *h, hwloc_const_bitmap_t vm, SliceReport *rep)
+{
+        _cleanup_(strv_freep) char **pids = NULL;
+        if (host_list_dir(h, "/proc", &pids) < 0)
+                return;
+        for (char **i = pids; *i; i++) {
+                unsigned pid;
+                _cleanup_(freep) char *comm = NULL;
+                if (safe_atou(*i, &pid) < 0 ||
+                    host_read_linef(h, &comm, "/proc/%u/comm", pid) < 0 ||
+                    !streq(comm, "irqbalance"))
+                        continue;
+                _cleanup_(freep) char *cpus = cpuset_format_list(vm);
+                report_note(
+                    rep,
+                    "irqbalance is running (pid %u) and may move IRQs back onto cpus %s; start it "
+                    "with IRQBALANCE_BANNED_CPULIST=%s or stop it while VMs run",
+                    pid, cpus ? cpus : "?", cpus ? cpus : "?");
+                return;
+        }
+}
 
 static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *const *vms,
                            size_t n, const SlicePolicy *p, Targets *t, SliceReport *rep)
@@ -381,6 +406,7 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
                 if (p->irqs) {
                         add_mask(t, h, "/proc/irq/default_smp_affinity", host);
                         add_irqs(t, h, st, vm, host);
+                        note_irqbalance(h, vm, rep);
                 }
                 add_cpu_knobs(t, h, vm, p);
         }

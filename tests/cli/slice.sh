@@ -77,6 +77,12 @@ expect_rc 0 "release on a cgroup v1 host" "${S[@]}" release one
 [ ! -e "$WORK/t/sys/fs/cgroup/cpuset/vmslice.host" ]; ok $? "... the host cpuset is gone"
 same_tree "$WORK/t" "$WORK/p"; ok $? "... and the host is as it was"
 
+# irqbalance would undo the IRQ masks: it is detected and named
+fresh i7-6800k
+mkdir -p "$WORK/t/proc/4242" && echo irqbalance >"$WORK/t/proc/4242/comm"
+expect_rc 0 "prepare with irqbalance running" "${S[@]}" prepare "$D/good-tuned.xml" --dry-run
+[[ "$err" == *"irqbalance is running (pid 4242)"*"IRQBALANCE_BANNED_CPULIST=2-5,8-11"* ]]; ok $? "... says so, with the CPUs to ban"
+
 # kill -9 in the middle of prepare, then restore
 fresh xeon-2s-interleaved
 VMSLICE_FAULT=7 "$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null 2>&1
