@@ -157,8 +157,16 @@ int cli_store_domain(const Domain *d, Virt *v, const char *before, const char *a
 
 /* CPUs of the other domains vmslice manages in libvirt: their VM cores and dedicated emulator
  * CPUs. */
-int cli_other_managed_cpus(Virt *v, const char *self, hwloc_bitmap_t out, char ***ret_names)
+int cli_other_managed_cpus(Virt *v, const char *uri, const char *self, hwloc_bitmap_t out,
+                           char ***ret_names)
 {
+        _cleanup_(virt_closep) Virt *own = NULL;
+        if (!v) {
+                Error e = {0};
+                if (virt_open(uri, &own, &e) < 0)
+                        return cli_error(&e);
+                v = own;
+        }
         Error err = {0};
         _cleanup_(strv_freep) char **names = NULL;
         if (virt_list_domains(v, &names, &err) < 0)

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "host.h"
 #include "plan.h"
+#include "topology.h"
 #include "virt.h"
 
 /* The CLI is the only layer that prints or exits. Each verb gets the argv after the global options
@@ -73,8 +74,15 @@ int cli_store_domain(const Domain *d, Virt *v, const char *before, const char *a
                      const DomainSink *sink);
 
 /* The CPUs (VM cores and dedicated emulator CPUs) of every defined domain vmslice manages in
- * libvirt, except self; their names are added to *ret_names. Prints errors. */
-int cli_other_managed_cpus(Virt *v, const char *self, hwloc_bitmap_t out, char ***ret_names);
+ * libvirt, except self; their names are added to *ret_names. Uses v, or connects to uri when v
+ * is NULL. Prints errors. */
+int cli_other_managed_cpus(Virt *v, const char *uri, const char *self, hwloc_bitmap_t out,
+                           char ***ret_names);
+/* Opens the host named by --root and loads its topology, printing errors; 0 or an exit status. */
+int cli_open_topology(const CliContext *ctx, Host **ret_host, Topology **ret_topology);
+/* Prints a JSON document (stolen from w) on stdout; EXIT_OK, or EXIT_FAIL on OOM. */
+#include "json-writer.h"
+int cli_print_json(JsonWriter *w);
 
 /* Saves a domain's previous definition under dir as NAME-YYYYmmdd-HHMMSS.xml; prints the error. */
 int cli_backup_domain(const char *dir, const char *name, const char *xml, char **ret_path);

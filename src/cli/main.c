@@ -58,6 +58,26 @@ int cli_open_host(const CliContext *ctx, Host **ret)
         return 0;
 }
 
+int cli_open_topology(const CliContext *ctx, Host **ret_host, Topology **ret_topology)
+{
+        Error err = {0};
+        int r = cli_open_host(ctx, ret_host);
+        if (r != 0)
+                return r;
+        if (topology_load(*ret_host, ret_topology, &err) < 0)
+                return cli_error(&err);
+        return 0;
+}
+
+int cli_print_json(JsonWriter *w)
+{
+        _cleanup_(freep) char *s = json_steal(w);
+        if (!s)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        fputs(s, stdout);
+        return EXIT_OK;
+}
+
 int cli_bad_option(const char *verb, char **argv)
 {
         const char *arg = optind > 0 ? argv[optind - 1] : "?";

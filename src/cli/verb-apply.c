@@ -105,13 +105,11 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
         const char *arg = argv[optind];
 
         _cleanup_(host_freep) Host *h = NULL;
-        r = cli_open_host(ctx, &h);
+        _cleanup_(topology_freep) Topology *t = NULL;
+        r = cli_open_topology(ctx, &h, &t);
         if (r != 0)
                 return r;
         Error err = {0};
-        _cleanup_(topology_freep) Topology *t = NULL;
-        if (topology_load(h, &t, &err) < 0)
-                return cli_error(&err);
 
         _cleanup_(domain_freep) Domain *d = NULL;
         _cleanup_(virt_closep) Virt *v = NULL;
@@ -125,14 +123,7 @@ int verb_apply(const CliContext *ctx, int argc, char **argv)
         /* other managed domains' CPUs: from libvirt, for libvirt domains or with --connect */
         _cleanup_(strv_freep) char **others = NULL;
         if (!share && (v || uri)) {
-                _cleanup_(virt_closep) Virt *own = NULL;
-                Virt *conn = v;
-                if (!conn) {
-                        if (virt_open(uri, &own, &err) < 0)
-                                return cli_error(&err);
-                        conn = own;
-                }
-                r = cli_other_managed_cpus(conn, v ? d->name : NULL, args.exclude, &others);
+                r = cli_other_managed_cpus(v, uri, v ? d->name : NULL, args.exclude, &others);
                 if (r != 0)
                         return r;
         }

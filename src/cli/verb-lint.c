@@ -59,11 +59,7 @@ static int print_rules(bool json)
                 }
                 json_end_array(&w);
                 json_end_object(&w);
-                _cleanup_(freep) char *s = json_steal(&w);
-                if (!s)
-                        return cli_errorf(EXIT_FAIL, "out of memory");
-                fputs(s, stdout);
-                return EXIT_OK;
+                return cli_print_json(&w);
         }
         for (size_t i = 0; i < n; i++)
                 printf("%-22s %-7s %-7s %s\n    why: %s\n", r[i].id,
@@ -231,13 +227,11 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
                 return r;
 
         _cleanup_(host_freep) Host *h = NULL;
-        r = cli_open_host(ctx, &h);
+        _cleanup_(topology_freep) Topology *t = NULL;
+        r = cli_open_topology(ctx, &h, &t);
         if (r != 0)
                 return r;
         Error err = {0};
-        _cleanup_(topology_freep) Topology *t = NULL;
-        if (topology_load(h, &t, &err) < 0)
-                return cli_error(&err);
         LintHost lh = {.topology = t};
         read_rt_runtime(h, &lh);
 
@@ -247,14 +241,7 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
         if (!others)
                 return cli_errorf(EXIT_FAIL, "out of memory");
         if (fix && (v || uri)) {
-                _cleanup_(virt_closep) Virt *own = NULL;
-                Virt *conn = v;
-                if (!conn) {
-                        if (virt_open(uri, &own, &err) < 0)
-                                return cli_error(&err);
-                        conn = own;
-                }
-                r = cli_other_managed_cpus(conn, v ? d->name : NULL, others, &other_names);
+                r = cli_other_managed_cpus(v, uri, v ? d->name : NULL, others, &other_names);
                 if (r != 0)
                         return r;
                 lh.exclude = others;

@@ -143,13 +143,11 @@ int verb_plan(const CliContext *ctx, int argc, char **argv)
                                   argv[optind]);
 
         _cleanup_(host_freep) Host *h = NULL;
-        r = cli_open_host(ctx, &h);
+        _cleanup_(topology_freep) Topology *t = NULL;
+        r = cli_open_topology(ctx, &h, &t);
         if (r != 0)
                 return r;
         Error err = {0};
-        _cleanup_(topology_freep) Topology *t = NULL;
-        if (topology_load(h, &t, &err) < 0)
-                return cli_error(&err);
         _cleanup_(plan_freep) Plan *p = NULL;
         if (plan_compute(t, &args.req, &p, &err) < 0)
                 return cli_error(&err);

@@ -83,14 +83,41 @@ static void apply_vm_settings(const SliceConfig *c, SliceSpec *spec)
 static int open_all(const CliContext *ctx, Host **ret_h, Topology **ret_t, State **ret_st)
 {
         Error err = {0};
-        int r = cli_open_host(ctx, ret_h);
+        int r = ret_t ? cli_open_topology(ctx, ret_h, ret_t) : cli_open_host(ctx, ret_h);
         if (r != 0)
                 return r;
-        if (ret_t && topology_load(*ret_h, ret_t, &err) < 0)
-                return cli_error(&err);
         if (state_open(state_dir_of(ctx), ret_st, &err) < 0)
                 return cli_error(&err);
         return 0;
+}
+
+/* What prepare and release need: the host, its topology, the state directory, the settings
+ * file and the policy of its [defaults]. */
+typedef struct SliceEnv {
+        Host *h;
+        Topology *t;
+        State *st;
+        SliceConfig *conf;
+        SlicePolicy policy;
+} SliceEnv;
+
+static void slice_env_done(SliceEnv *e)
+{
+        slice_config_free(e->conf);
+        state_close(e->st);
+        topology_free(e->t);
+        host_free(e->h);
+        *e = (SliceEnv){0};
+}
+
+static int slice_env_open(const CliContext *ctx, SliceEnv *e)
+{
+        int r = open_all(ctx, &e->h, &e->t, &e->st);
+        if (r == 0)
+                r = load_config(e->h, &e->conf);
+        if (r == 0)
+                shared_policy(e->conf, &e->policy);
+        return r;
 }
 
 static int simple_options(const char *verb, int argc, char **argv, bool *dry_run, bool *json,
@@ -144,24 +171,16 @@ int verb_prepare(const CliContext *ctx, int argc, char **argv)
         _cleanup_(domain_freep) Domain *d = NULL;
         if (domain_load_file(argv[optind], &d, &err) < 0)
                 return cli_error(&err);
-        _cleanup_(host_freep) Host *h = NULL;
-        _cleanup_(topology_freep) Topology *t = NULL;
-        _cleanup_(state_closep) State *st = NULL;
-        r = open_all(ctx, &h, &t, &st);
+        _cleanup_(slice_env_done) SliceEnv e = {0};
+        r = slice_env_open(ctx, &e);
         if (r != 0)
                 return r;
-        _cleanup_(slice_config_freep) SliceConfig *conf = NULL;
-        r = load_config(h, &conf);
-        if (r != 0)
-                return r;
-        SlicePolicy p;
-        shared_policy(conf, &p);
         _cleanup_(slice_spec_freep) SliceSpec *spec = NULL;
-        if (slice_spec_from_domain(d, t, &spec, &err) < 0)
+        if (slice_spec_from_domain(d, e.t, &spec, &err) < 0)
                 return cli_error(&err);
-        apply_vm_settings(conf, spec);
+        apply_vm_settings(e.conf, spec);
         _cleanup_(slice_report_done) SliceReport rep = {0};
-        r = slice_prepare(h, t, st, spec, &p, dry_run, &rep, &err);
+        r = slice_prepare(e.h, e.t, e.st, spec, &e.policy, dry_run, &rep, &err);
         print_report(&rep, dry_run);
         if (r < 0)
                 return cli_error(&err);
@@ -185,21 +204,13 @@ int verb_release(const CliContext *ctx, int argc, char **argv)
                 return r < 0 ? EXIT_OK : r;
         if (optind + 1 != argc)
                 return cli_errorf(EXIT_USAGE, "release takes one VM NAME");
-        _cleanup_(host_freep) Host *h = NULL;
-        _cleanup_(topology_freep) Topology *t = NULL;
-        _cleanup_(state_closep) State *st = NULL;
-        r = open_all(ctx, &h, &t, &st);
+        _cleanup_(slice_env_done) SliceEnv e = {0};
+        r = slice_env_open(ctx, &e);
         if (r != 0)
                 return r;
-        _cleanup_(slice_config_freep) SliceConfig *conf = NULL;
-        r = load_config(h, &conf);
-        if (r != 0)
-                return r;
-        SlicePolicy p;
-        shared_policy(conf, &p);
         Error err = {0};
         _cleanup_(slice_report_done) SliceReport rep = {0};
-        r = slice_release(h, t, st, argv[optind], &p, dry_run, &rep, &err);
+        r = slice_release(e.h, e.t, e.st, argv[optind], &e.policy, dry_run, &rep, &err);
         print_report(&rep, dry_run);
         return r < 0 ? cli_error(&err) : EXIT_OK;
 }
@@ -327,10 +338,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
         if (json) {
                 json_end_array(&w);
                 json_end_object(&w);
-                _cleanup_(freep) char *s = json_steal(&w);
-                if (!s)
-                        return cli_errorf(EXIT_FAIL, "out of memory");
-                fputs(s, stdout);
+                return cli_print_json(&w);
         }
         return EXIT_OK;
 }

@@ -363,13 +363,10 @@ int verb_topo(const CliContext *ctx, int argc, char **argv)
                 return cli_errorf(EXIT_USAGE, "topo takes no arguments (got '%s')", argv[optind]);
 
         _cleanup_(host_freep) Host *h = NULL;
-        int r = cli_open_host(ctx, &h);
+        _cleanup_(topology_freep) Topology *t = NULL;
+        int r = cli_open_topology(ctx, &h, &t);
         if (r != 0)
                 return r;
-        Error err = {0};
-        _cleanup_(topology_freep) Topology *t = NULL;
-        if (topology_load(h, &t, &err) < 0)
-                return cli_error(&err);
         if (json) {
                 _cleanup_(freep) char *s = to_json(t);
                 if (!s)

@@ -30,40 +30,12 @@ static const char *domains_dir(void)
         return path;
 }
 
-static char *read_text(const char *name)
-{
-        char path[2048];
-        snprintf(path, sizeof(path), "%s/%.512s", domains_dir(), name);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                fail_msg("cannot open %s", path);
-        char *buf = NULL;
-        size_t size = 0;
-        int r = read_fd_full(fileno(f), 16U << 20, &buf, &size);
-        fclose(f);
-        assert_int_equal(r, 0);
-        return buf;
-}
-
-/* Replaces the one occurrence of from (it must be there). */
-static char *replace(char *text, const char *from, const char *to)
-{
-        char *at = strstr(text, from);
-        if (!at)
-                fail_msg("'%s' not found in the fixture", from);
-        assert_null(strstr(at + 1, from));
-        char *s = NULL;
-        assert_true(asprintf(&s, "%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) > 0);
-        free(text);
-        return s;
-}
-
 /* A fixture domain, with substitutions (pairs, NULL-terminated). */
 static Domain *load(const char *name, const char *const *subs)
 {
-        char *text = read_text(name);
+        char *text = test_read_data("domains", name);
         for (const char *const *s = subs; s && s[0]; s += 2)
-                text = replace(text, s[0], s[1]);
+                text = test_replace(text, s[0], s[1]);
         Domain *d = NULL;
         Error err = {0};
         if (domain_parse(text, strlen(text), name, &d, &err) < 0)

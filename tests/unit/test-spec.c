@@ -26,40 +26,6 @@
 
 /* ---- fixtures ---- */
 
-static const char *data_dir(void)
-{
-        const char *d = getenv("VMSLICE_TEST_DATA");
-        return d ? d : "tests/data";
-}
-
-static char *read_text(const char *dir, const char *name)
-{
-        char path[2048];
-        snprintf(path, sizeof(path), "%.1000s/%s/%.512s", data_dir(), dir, name);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                fail_msg("cannot open %s", path);
-        char *buf = NULL;
-        size_t size = 0;
-        int r = read_fd_full(fileno(f), 16U << 20, &buf, &size);
-        fclose(f);
-        assert_int_equal(r, 0);
-        return buf;
-}
-
-/* Replaces the one occurrence of from (it must be there). */
-static char *replace(char *text, const char *from, const char *to)
-{
-        char *at = strstr(text, from);
-        if (!at)
-                fail_msg("'%s' not found in the fixture", from);
-        assert_null(strstr(at + 1, from));
-        char *s = NULL;
-        assert_true(asprintf(&s, "%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) > 0);
-        free(text);
-        return s;
-}
-
 static Domain *parse_domain(const char *text, const char *source)
 {
         Domain *d = NULL;
@@ -72,9 +38,9 @@ static Domain *parse_domain(const char *text, const char *source)
 /* A fixture domain, with substitutions (pairs, NULL-terminated). */
 static Domain *load(const char *name, const char *const *subs)
 {
-        char *text = read_text("domains", name);
+        char *text = test_read_data("domains", name);
         for (const char *const *s = subs; s && s[0]; s += 2)
-                text = replace(text, s[0], s[1]);
+                text = test_replace(text, s[0], s[1]);
         Domain *d = parse_domain(text, name);
         free(text);
         return d;
@@ -233,7 +199,7 @@ static Domain *xeon_domain(const char *const *subs)
         char *text = strdup(xeon_cells);
         assert_non_null(text);
         for (const char *const *s = subs; s && s[0]; s += 2)
-                text = replace(text, s[0], s[1]);
+                text = test_replace(text, s[0], s[1]);
         Domain *d = parse_domain(text, "xeon-cells.xml");
         free(text);
         return d;
@@ -774,7 +740,7 @@ static void assert_settings_equal(const SliceSettings *a, const SliceSettings *b
 static SliceConfig *config_file(const char *name)
 {
         char path[2048];
-        snprintf(path, sizeof(path), "%.1000s/config/%s", data_dir(), name);
+        snprintf(path, sizeof(path), "%.1000s/config/%s", test_data_dir(), name);
         SliceConfig *c = NULL;
         Error err = {0};
         int r = slice_config_load(path, &c, &err);
@@ -1108,7 +1074,7 @@ static void test_config_load_errors(void **state)
         SliceConfig *c = NULL;
         Error err = {0};
 
-        snprintf(path, sizeof(path), "%.1000s/config/bad-key.conf", data_dir());
+        snprintf(path, sizeof(path), "%.1000s/config/bad-key.conf", test_data_dir());
         assert_int_equal(slice_config_load(path, &c, &err), -EINVAL);
         assert_null(c);
         assert_true(err.input);
@@ -1118,7 +1084,7 @@ static void test_config_load_errors(void **state)
         assert_string_equal(err.msg, want);
 
         /* a directory */
-        snprintf(path, sizeof(path), "%.1000s/config", data_dir());
+        snprintf(path, sizeof(path), "%.1000s/config", test_data_dir());
         err = (Error){0};
         assert_int_equal(slice_config_load(path, &c, &err), -EINVAL);
         assert_non_null(strstr(err.msg, "is not a regular file"));

@@ -10,10 +10,11 @@
 
 #include "archive-util.h"
 #include "cpuset-util.h"
+#include "fileio.h"
 #include "plan-xml.h"
 #include "string-util.h"
 
-static const char *data_dir(void)
+const char *test_data_dir(void)
 {
         const char *d = getenv("VMSLICE_TEST_DATA");
         return d ? d : "tests/data";
@@ -28,7 +29,7 @@ char **fixture_hosts(void)
 {
         char path[4096];
         char **l = NULL;
-        snprintf(path, sizeof(path), "%s/hosts", data_dir());
+        snprintf(path, sizeof(path), "%s/hosts", test_data_dir());
         DIR *d = opendir(path);
         assert_non_null(d);
         struct dirent *de;
@@ -48,7 +49,7 @@ char **fixture_hosts(void)
 const char *fixture_tarball(const char *name)
 {
         static char path[4096];
-        snprintf(path, sizeof(path), "%s/hosts/%s.tar.gz", data_dir(), name);
+        snprintf(path, sizeof(path), "%s/hosts/%s.tar.gz", test_data_dir(), name);
         return path;
 }
 
@@ -203,4 +204,31 @@ const char *setstr(hwloc_const_bitmap_t set)
         else
                 hwloc_bitmap_list_snprintf(b, CPUSET_LIST_MAX, set);
         return b;
+}
+
+char *test_read_data(const char *dir, const char *name)
+{
+        char path[2048];
+        snprintf(path, sizeof(path), "%.1000s/%s/%.512s", test_data_dir(), dir, name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                fail_msg("cannot open %s", path);
+        char *buf = NULL;
+        size_t size = 0;
+        int r = read_fd_full(fileno(f), 16U << 20, &buf, &size);
+        fclose(f);
+        assert_int_equal(r, 0);
+        return buf;
+}
+
+char *test_replace(char *text, const char *from, const char *to)
+{
+        char *at = strstr(text, from);
+        if (!at)
+                fail_msg("'%s' not found in the fixture", from);
+        assert_null(strstr(at + 1, from));
+        char *s = NULL;
+        assert_true(asprintf(&s, "%.*s%s%s", (int) (at - text), text, to, at + strlen(from)) > 0);
+        free(text);
+        return s;
 }

@@ -14,6 +14,13 @@
 
 /* Test fixtures: the host trees under tests/data/hosts/NAME.tar.gz (VMSLICE_TEST_DATA). */
 
+/* VMSLICE_TEST_DATA (tests/data). */
+const char *test_data_dir(void);
+/* A data file's text, tests/data/DIR/NAME (the caller frees); fails the test when unreadable. */
+char *test_read_data(const char *dir, const char *name);
+/* Replaces the one occurrence of from in text (it must be there exactly once); frees text. */
+char *test_replace(char *text, const char *from, const char *to);
+
 /* Names of every fixture host, NULL-terminated, sorted. */
 char **fixture_hosts(void);
 /* Path of a fixture's tarball (static buffer). */
