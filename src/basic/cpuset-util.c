@@ -183,3 +183,33 @@ int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret)
         }
         return 0;
 }
+
+int cpuset_to_bytes(hwloc_const_bitmap_t set, uint8_t **ret, size_t *ret_size)
+{
+        *ret = NULL;
+        *ret_size = 0;
+        int last = hwloc_bitmap_last(set);
+        if (hwloc_bitmap_iszero(set) || last < 0)
+                return 0;
+        size_t n = (size_t) last / 8 + 1;
+        uint8_t *b = calloc(n, 1);
+        if (!b)
+                return -ENOMEM;
+        int cpu;
+        hwloc_bitmap_foreach_begin (cpu, set) {
+                b[cpu / 8] |= (uint8_t) (1U << (cpu % 8));
+        }
+        hwloc_bitmap_foreach_end();
+        *ret = b;
+        *ret_size = n;
+        return 0;
+}
+
+void cpuset_from_bytes(const uint8_t *bytes, size_t size, hwloc_bitmap_t ret)
+{
+        hwloc_bitmap_zero(ret);
+        for (size_t i = 0; i < size && i <= CPU_NUMBER_MAX / 8; i++)
+                for (unsigned bit = 0; bit < 8; bit++)
+                        if (bytes[i] & (1U << bit))
+                                hwloc_bitmap_set(ret, (unsigned) (i * 8 + bit));
+}

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <hwloc.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "json-writer.h"
 #include "macro.h"
@@ -34,3 +36,9 @@ void json_cpuset(JsonWriter *w, const char *key, hwloc_const_bitmap_t set);
 char *cpuset_format_mask(hwloc_const_bitmap_t set, unsigned words);
 /* Parses the kernel's cpumask format. Returns 0, -EINVAL or -ERANGE. */
 int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret);
+
+/* systemd's D-Bus form of a CPU set (AllowedCPUs=): a byte array, CPU n in bit n%8 of byte n/8;
+ * an empty array means no restriction. cpuset_to_bytes returns a malloc'd array (NULL and size 0
+ * for an empty set; -ENOMEM). cpuset_from_bytes ignores bits above CPU_NUMBER_MAX. */
+int cpuset_to_bytes(hwloc_const_bitmap_t set, uint8_t **ret, size_t *ret_size);
+void cpuset_from_bytes(const uint8_t *bytes, size_t size, hwloc_bitmap_t ret);

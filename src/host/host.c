@@ -23,6 +23,8 @@ struct Host {
         int root_fd;  /* O_PATH fd of root */
         char *tmpdir; /* set when root was unpacked from a tarball; removed on free */
         bool live;
+        Systemd *systemd;
+        bool systemd_tried;
 };
 
 static int path_is_slash(const char *p)
@@ -80,8 +82,40 @@ Host *host_free(Host *h)
                 (void) archive_remove_tree(h->tmpdir);
         free(h->tmpdir);
         free(h->root);
+        systemd_free(h->systemd);
         free(h);
         return NULL;
+}
+
+void host_set_systemd(Host *h, Systemd *s)
+{
+        systemd_free(h->systemd);
+        h->systemd = s;
+        h->systemd_tried = true;
+}
+
+int host_systemd(Host *h, Systemd **ret, Error *err)
+{
+        *ret = NULL;
+        if (h->systemd) {
+                *ret = h->systemd;
+                return 0;
+        }
+        if (!host_exists(h, "/run/systemd/system"))
+                return 0; /* systemd is not PID 1 here */
+        if (h->systemd_tried)
+                return error_fail(err, -ENOTCONN, "systemd's bus is not reachable");
+        h->systemd_tried = true;
+        const char *address = getenv("VMSLICE_SYSTEMD_BUS");
+        if (!h->live && !address)
+                return error_fail(err, -ENOTCONN,
+                                  "no systemd bus for the root %s (tests set VMSLICE_SYSTEMD_BUS)",
+                                  h->root);
+        int r = systemd_connect(address, &h->systemd, err);
+        if (r < 0)
+                return r;
+        *ret = h->systemd;
+        return 0;
 }
 
 const char *host_root(const Host *h)
@@ -243,8 +277,85 @@ bool host_exists(Host *h, const char *path)
         return true;
 }
 
+/* A fixture tree is not cgroupfs: writing a PID to a cgroup's cgroup.procs (v2) or tasks (v1)
+ * moves it there, out of its parent and siblings; the list files are rewritten as the kernel
+ * would show them. */
+static bool is_task_list(const char *path)
+{
+        const char *base = strrchr(path, '/');
+        return startswith(path, "/sys/fs/cgroup/") && base &&
+               (streq(base, "/cgroup.procs") || streq(base, "/tasks"));
+}
+
+static void list_edit(Host *h, const char *path, const char *pid, bool add)
+{
+        _cleanup_(freep) char *text = NULL;
+        if (host_read_file(h, path, HOST_READ_MAX, &text) < 0)
+                return;
+        SBuf b = {0};
+        bool present = false;
+        char *save = NULL;
+        for (char *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+                if (streq(tok, pid)) {
+                        present = true;
+                        if (!add)
+                                continue;
+                }
+                sbuf_appendf(&b, "%s\n", tok);
+        }
+        if (add && !present)
+                sbuf_appendf(&b, "%s\n", pid);
+        if (b.oom) {
+                sbuf_done(&b);
+                return;
+        }
+        _cleanup_(closep) int fd = host_open(h, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
+        if (fd >= 0 && b.len > 0)
+                (void) !write(fd, b.s, b.len);
+        sbuf_done(&b);
+}
+
+static int fixture_move_task(Host *h, const char *path, const char *value)
+{
+        _cleanup_(freep) char *pid = strdup(value), *dir = strdup(path);
+        if (!pid || !dir)
+                return -ENOMEM;
+        strstrip(pid);
+        if (!host_exists(h, path))
+                return -ENOENT;
+        char *base = strrchr(dir, '/');
+        *base++ = 0;
+        char *parent_end = strrchr(dir, '/');
+        if (parent_end && parent_end != dir) {
+                _cleanup_(freep) char *parent = strndup(dir, (size_t) (parent_end - dir));
+                _cleanup_(strv_freep) char **kids = NULL;
+                if (parent && host_list_dir(h, parent, &kids) >= 0) {
+                        _cleanup_(freep) char *p = strdup_printf("%s/%s", parent, base);
+                        if (p)
+                                list_edit(h, p, pid, false);
+                        for (char **k = kids; *k; k++) {
+                                _cleanup_(freep) char *q =
+                                    strdup_printf("%s/%s/%s", parent, *k, base);
+                                if (q && !streq(q, path) && host_exists(h, q))
+                                        list_edit(h, q, pid, false);
+                        }
+                }
+        }
+        _cleanup_(strv_freep) char **kids = NULL;
+        if (host_list_dir(h, dir, &kids) >= 0)
+                for (char **k = kids; *k; k++) {
+                        _cleanup_(freep) char *q = strdup_printf("%s/%s/%s", dir, *k, base);
+                        if (q && host_exists(h, q))
+                                list_edit(h, q, pid, false);
+                }
+        list_edit(h, path, pid, true);
+        return 0;
+}
+
 int host_write_file(Host *h, const char *path, const char *value)
 {
+        if (!h->live && is_task_list(path))
+                return fixture_move_task(h, path, value);
         _cleanup_(closep) int fd = host_open(h, path, O_WRONLY | O_TRUNC | O_NOCTTY, 0);
         if (fd < 0)
                 return fd;
@@ -301,6 +412,16 @@ int host_mkdir(Host *h, const char *path)
                                 if (f >= 0)
                                         close(f);
                         }
+                /* and a cpuset cgroup has these, even where its parent (a v2 root) does not */
+                static const char *const cpuset_files[] = {"cpuset.cpus", "cpuset.mems"};
+                for (size_t i = 0; nfd >= 0 && startswith(path, "/sys/fs/cgroup/") &&
+                                   i < ELEMENTSOF(cpuset_files);
+                     i++) {
+                        int f = openat(nfd, cpuset_files[i],
+                                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        if (f >= 0)
+                                close(f);
+                }
                 if (d)
                         closedir(d);
                 else if (pfd >= 0)

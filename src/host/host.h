@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "macro.h"
+#include "systemd.h"
 
 /* The host: every sysfs, procfs and cgroupfs access of vmslice goes through one Host, which holds
  * the root directory those paths live under. The root is "/" on a real machine, a fixture or
@@ -61,3 +62,11 @@ int host_read_cpusetf(Host *h, hwloc_bitmap_t ret, const char *fmt, ...) _printf
 /* Loads the hwloc topology of this host: hwloc's linux component only, reading only this root
  * (HWLOC_FSROOT), including CPUs a cgroup hides from vmslice itself. */
 int host_load_hwloc(Host *h, hwloc_topology_t *ret, Error *err);
+
+/* systemd, when it is PID 1 on this host (/run/systemd/system exists under the root); *ret is
+ * NULL when it is not. On the live host: the system bus. Under another root: the bus at
+ * $VMSLICE_SYSTEMD_BUS (tests run a fake manager there), else -ENOTCONN. One set with
+ * host_set_systemd() comes first. The connection is made once and kept by the host. */
+int host_systemd(Host *h, Systemd **ret, Error *err);
+/* Puts s (owned by the host from now on) in place of systemd; tests observe the calls. */
+void host_set_systemd(Host *h, Systemd *s);

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "cpuset-util.h"
+#include "irqbalance.h"
 #include "parse-util.h"
+#include "proc.h"
 #include "string-util.h"
 
 void slice_policy_default(SlicePolicy *p)
@@ -40,6 +42,9 @@ void slice_policy_from_settings(const SliceSettings *s, SlicePolicy *p)
             .compact_tries = s->compact_tries,
             .compact_timeout_ms = s->compact_timeout_ms,
             .drop_caches = s->drop_caches,
+            .irqbalance = s->irqbalance == SLICE_IRQBALANCE_BAN    ? IRQBALANCE_BAN
+                          : s->irqbalance == SLICE_IRQBALANCE_STOP ? IRQBALANCE_STOP
+                                                                   : IRQBALANCE_LEAVE,
         };
 }
 
@@ -107,11 +112,38 @@ typedef enum KnobKind {
         KNOB_HUGEPAGES, /* a page count the kernel may not fully grant */
         KNOB_SHIELD,    /* cgroup v1: the cpuset holding the host's tasks, as `cset shield` makes */
         KNOB_KTHREAD,   /* a kernel thread's CPU affinity: "kthread:PID:STARTTIME" */
+        KNOB_SYSTEMD,   /* a unit's AllowedCPUs= through systemd: "systemd:UNIT" */
+        KNOB_IRQBALANCE, /* the CPUs irqbalance bans: "irqbalance:PID:STARTTIME" */
+        KNOB_UNIT,       /* a unit systemd stops while VMs run: "unit:NAME", "inactive" */
 } KnobKind;
 
-#define SHIELD_DIR    "/sys/fs/cgroup/cpuset/vmslice.host"
+/* The cgroup holding the host's tasks (as `cset shield` makes): cgroup v1's cpuset hierarchy, or
+ * a cgroup v2 tree without systemd where processes live in the root cgroup. */
 #define CPUSET_V1     "/sys/fs/cgroup/cpuset"
+#define SHIELD_DIR    CPUSET_V1 "/vmslice.host"
+#define CGROUP_V2     "/sys/fs/cgroup"
+#define SHIELD_V2     CGROUP_V2 "/vmslice.host"
 #define SHIELD_ABSENT "(absent)" /* the original of a cgroup vmslice created */
+#define UNSET         "(unset)"  /* the original of an AllowedCPUs= that was not set */
+
+typedef struct Shield {
+        const char *dir, *parent;
+        const char *procs; /* the file tasks move through */
+        bool v1;           /* cgroup v1 needs cpuset.mems set before tasks enter */
+} Shield;
+
+static const Shield shields[] = {
+    {SHIELD_DIR, CPUSET_V1, "tasks", true},
+    {SHIELD_V2, CGROUP_V2, "cgroup.procs", false},
+};
+
+static const Shield *shield_of(const char *path)
+{
+        for (size_t i = 0; i < ELEMENTSOF(shields); i++)
+                if (streq(path, shields[i].dir))
+                        return &shields[i];
+        return NULL;
+}
 
 typedef struct Knob {
         char *path;
@@ -285,37 +317,79 @@ static void add_cpu_knobs(Targets *t, Host *h, hwloc_const_bitmap_t vm, const Sl
         hwloc_bitmap_foreach_end();
 }
 
+/* The units systemd keeps the host's tasks in (libvirt's VMs are in machine.slice). */
+static const char *const host_units[] = {"init.scope", "system.slice", "user.slice"};
+
+/* cgroup v2: systemd's AllowedCPUs= of the host's units when systemd is PID 1 (it owns the tree
+ * and would undo a cpuset written behind its back); without systemd, cpuset.cpus of every
+ * top-level cgroup but libvirt's machine partition, and the root cgroup's processes moved into a
+ * host cgroup. */
 static void add_cgroup_v2(Targets *t, Host *h, hwloc_const_bitmap_t host, SliceReport *rep)
 {
         _cleanup_(freep) char *controllers = NULL, *subtree = NULL;
-        if (host_read_line(h, "/sys/fs/cgroup/cgroup.controllers", &controllers) < 0)
+        if (host_read_line(h, CGROUP_V2 "/cgroup.controllers", &controllers) < 0)
                 return;
         if (!strstr(controllers, "cpuset")) {
                 report_note(rep, "cgroup v2 without the cpuset controller: host tasks are not kept "
                                  "off the VM CPUs");
                 return;
         }
-        if (host_read_line(h, "/sys/fs/cgroup/cgroup.subtree_control", &subtree) < 0 ||
+        Systemd *sd = NULL;
+        Error e = {0};
+        if (host_systemd(h, &sd, &e) < 0)
+                report_note(rep,
+                            "systemd is PID 1 but %s: the cgroups' cpuset.cpus are written "
+                            "directly, and systemd may undo that at its next daemon-reload",
+                            e.msg);
+        if (sd) {
+                for (size_t i = 0; i < ELEMENTSOF(host_units); i++)
+                        target_add(t, KNOB_SYSTEMD, strdup_printf("systemd:%s", host_units[i]),
+                                   cpuset_format_list(host));
+                return;
+        }
+        if (host_read_line(h, CGROUP_V2 "/cgroup.subtree_control", &subtree) < 0 ||
             !strstr(subtree, "cpuset")) {
                 report_note(rep,
                             "cpuset is not enabled in /sys/fs/cgroup/cgroup.subtree_control: host "
                             "tasks are not kept off the VM CPUs");
                 return;
         }
-        static const char *const groups[] = {"init.scope", "system.slice", "user.slice"};
-        for (size_t i = 0; i < ELEMENTSOF(groups); i++) {
-                char path[128];
-                snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpuset.cpus", groups[i]);
-                if (host_exists(h, path))
-                        target_add(t, KNOB_LIST, strdup(path), cpuset_format_list(host));
+        _cleanup_(strv_freep) char **groups = NULL;
+        if (host_list_dir(h, CGROUP_V2, &groups) < 0)
+                return;
+        for (char **g = groups; *g; g++) {
+                /* libvirt's partition (machine.slice, or /machine without systemd) keeps the
+                 * VMs' CPUs; vmslice's own host cgroup is a target of its own */
+                if (startswith(*g, "machine") || streq(*g, "vmslice.host"))
+                        continue;
+                _cleanup_(freep) char *path = strdup_printf(CGROUP_V2 "/%s/cpuset.cpus", *g);
+                if (path && host_exists(h, path))
+                        target_add(t, KNOB_LIST, TAKE_PTR(path), cpuset_format_list(host));
         }
+        /* processes in the root cgroup (no systemd to put them in slices) */
+        _cleanup_(freep) char *procs = NULL;
+        bool user_tasks = false;
+        if (host_read_file(h, CGROUP_V2 "/cgroup.procs", HOST_READ_MAX, &procs) >= 0) {
+                char *save = NULL;
+                for (char *tok = strtok_r(procs, "\n", &save); tok && !user_tasks;
+                     tok = strtok_r(NULL, "\n", &save)) {
+                        unsigned pid;
+                        ProcStat ps;
+                        if (safe_atou(strstrip(tok), &pid) >= 0 &&
+                            host_read_proc_stat(h, pid, 0, &ps) >= 0 &&
+                            !(ps.flags & PROC_PF_KTHREAD))
+                                user_tasks = true;
+                }
+        }
+        if (user_tasks || host_exists(h, SHIELD_V2))
+                target_add(t, KNOB_SHIELD, strdup(SHIELD_V2), cpuset_format_list(host));
 }
 
 /* cgroup v1 (no cpuset in a v2 hierarchy): a host cpuset next to libvirt's machine cgroups takes
  * every task of the root cpuset, so host tasks run on the host CPUs only */
 static void add_cgroup_v1(Targets *t, Host *h, hwloc_const_bitmap_t host)
 {
-        if (host_exists(h, "/sys/fs/cgroup/cgroup.controllers") ||
+        if (host_exists(h, CGROUP_V2 "/cgroup.controllers") ||
             !host_exists(h, CPUSET_V1 "/cpuset.cpus"))
                 return;
         target_add(t, KNOB_SHIELD, strdup(SHIELD_DIR), cpuset_format_list(host));
@@ -351,28 +425,44 @@ static void add_hugepages(Targets *t, Host *h, State *st, SliceSpec *const *vms,
 static void add_kthreads(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm,
                          hwloc_const_bitmap_t host);
 
-/* irqbalance rebalances IRQs every 10 s and would undo the IRQ masks: say so (banning or
- * stopping it is not done yet) */
-static void note_irqbalance(Host *h, hwloc_const_bitmap_t vm, SliceReport *rep)
+/* irqbalance rebalances IRQs every 10 s and would put them back on the VM CPUs: ban the VM CPUs
+ * through its socket (its own bans kept), or have systemd stop it while VMs run. */
+static void add_irqbalance(Targets *t, Host *h, State *st, hwloc_const_bitmap_t vm,
+                           const SlicePolicy *p, SliceReport *rep)
 {
-        _cleanup_(strv_freep) char **pids = NULL;
-        if (host_list_dir(h, "/proc", &pids) < 0)
+        unsigned pid;
+        unsigned long long start;
+        if (p->irqbalance == IRQBALANCE_LEAVE || irqbalance_find(h, &pid, &start) <= 0)
                 return;
-        for (char **i = pids; *i; i++) {
-                unsigned pid;
-                _cleanup_(freep) char *comm = NULL;
-                if (safe_atou(*i, &pid) < 0 ||
-                    host_read_linef(h, &comm, "/proc/%u/comm", pid) < 0 ||
-                    !streq(comm, "irqbalance"))
-                        continue;
-                _cleanup_(freep) char *cpus = cpuset_format_list(vm);
-                report_note(
-                    rep,
-                    "irqbalance is running (pid %u) and may move IRQs back onto cpus %s; start it "
-                    "with IRQBALANCE_BANNED_CPULIST=%s or stop it while VMs run",
-                    pid, cpus ? cpus : "?", cpus ? cpus : "?");
+        _cleanup_(freep) char *cpus = cpuset_format_list(vm);
+        if (p->irqbalance == IRQBALANCE_STOP) {
+                Systemd *sd = NULL;
+                Error e = {0};
+                if (host_systemd(h, &sd, &e) >= 0 && sd) {
+                        target_add(t, KNOB_UNIT, strdup("unit:irqbalance.service"),
+                                   strdup("inactive"));
+                        return;
+                }
+                report_note(rep,
+                            "irqbalance = stop needs systemd to stop and start irqbalance.service "
+                            "(%s); banning cpus %s in it instead",
+                            e.code ? e.msg : "systemd is not PID 1 here", cpus ? cpus : "?");
+        }
+        char key[64];
+        snprintf(key, sizeof(key), "irqbalance:%u:%llu", pid, start);
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t banned = hwloc_bitmap_alloc();
+        const char *orig = state_original(st, key);
+        Error e = {0};
+        if (!banned)
+                return;
+        if (orig ? cpuset_parse_list(streq(orig, UNSET) ? "" : orig, banned) < 0
+                 : irqbalance_get_banned(h, pid, banned, &e) < 0) {
+                report_note(rep, "%s; it may move IRQs back onto cpus %s", e.msg,
+                            cpus ? cpus : "?");
                 return;
         }
+        hwloc_bitmap_or(banned, banned, vm);
+        target_add(t, KNOB_IRQBALANCE, strdup(key), cpuset_format_list(banned));
 }
 
 static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *const *vms,
@@ -406,7 +496,7 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
                 if (p->irqs) {
                         add_mask(t, h, "/proc/irq/default_smp_affinity", host);
                         add_irqs(t, h, st, vm, host);
-                        note_irqbalance(h, vm, rep);
+                        add_irqbalance(t, h, st, vm, p, rep);
                 }
                 add_cpu_knobs(t, h, vm, p);
         }
@@ -477,37 +567,15 @@ static int grant_hugepages(Host *h, const Knob *k, const char *from, const Slice
 
 /* ---- kernel threads ---- */
 
-#define PF_KTHREAD_FLAG        0x00200000UL
-#define PF_NO_SETAFFINITY_FLAG 0x04000000UL
-
-/* From /proc/PID/stat: whether it is a kernel thread whose affinity can be set, and its start
- * time (to tell a reused PID from the thread vmslice moved). */
+/* Whether it is a kernel thread whose affinity can be set, and its start time (to tell a reused
+ * PID from the thread vmslice moved). */
 static bool kthread_info(Host *h, unsigned pid, unsigned long long *ret_start)
 {
-        _cleanup_(freep) char *stat = NULL;
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-        if (host_read_line(h, path, &stat) < 0)
+        ProcStat ps;
+        if (host_read_proc_stat(h, pid, 0, &ps) < 0)
                 return false;
-        char *p = strrchr(stat, ')'); /* the comm may contain spaces and parentheses */
-        if (!p)
-                return false;
-        unsigned long flags = 0;
-        unsigned long long start = 0;
-        /* after ") ": state(3) ppid pgrp session tty tpgid flags(9) ... starttime(22) */
-        char *save = NULL;
-        unsigned field = 2;
-        for (char *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-                field++;
-                if (field == 9)
-                        flags = strtoul(tok, NULL, 10);
-                else if (field == 22) {
-                        start = strtoull(tok, NULL, 10);
-                        break;
-                }
-        }
-        *ret_start = start;
-        return (flags & PF_KTHREAD_FLAG) && !(flags & PF_NO_SETAFFINITY_FLAG);
+        *ret_start = ps.starttime;
+        return (ps.flags & PROC_PF_KTHREAD) && !(ps.flags & PROC_PF_NO_SETAFFINITY);
 }
 
 static int kthread_get(unsigned pid, hwloc_bitmap_t set)
@@ -634,16 +702,17 @@ static int restore_kthread(Host *h, State *st, const char *key, const char *orig
         return state_forget_original(st, key, err);
 }
 
-/* Moves every task listed in from/tasks into to/tasks; the ones the kernel refuses (kernel
- * threads bound to the root cpuset) stay. Returns how many moved. */
-static unsigned move_tasks(Host *h, const char *from, const char *to)
+/* Moves every task listed in from/FILE into to/FILE (FILE: "tasks" in cgroup v1, "cgroup.procs"
+ * in v2); the ones the kernel refuses (kernel threads bound to the root) stay. Returns how many
+ * moved. */
+static unsigned move_tasks(Host *h, const char *from, const char *to, const char *file)
 {
         _cleanup_(freep) char *list = NULL;
         char path[256];
-        snprintf(path, sizeof(path), "%s/tasks", from);
+        snprintf(path, sizeof(path), "%s/%s", from, file);
         if (host_read_file(h, path, HOST_READ_MAX, &list) < 0)
                 return 0;
-        snprintf(path, sizeof(path), "%s/tasks", to);
+        snprintf(path, sizeof(path), "%s/%s", to, file);
         unsigned moved = 0;
         char *save = NULL;
         for (char *tok = strtok_r(list, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
@@ -661,16 +730,19 @@ static unsigned move_tasks(Host *h, const char *from, const char *to)
 static int apply_shield(Host *h, State *st, const Knob *k, bool dry_run, SliceReport *rep,
                         Error *err)
 {
+        const Shield *sh = shield_of(k->path);
+        char cpus[128], mems_path[128];
+        snprintf(cpus, sizeof(cpus), "%s/cpuset.cpus", sh->dir);
         _cleanup_(freep) char *cur = NULL, *mems = NULL;
-        bool exists = host_read_line(h, SHIELD_DIR "/cpuset.cpus", &cur) >= 0;
+        bool exists = host_exists(h, sh->dir) && host_read_line(h, cpus, &cur) >= 0;
         if (exists && same_value(KNOB_LIST, cur, k->value)) {
                 if (!dry_run)
-                        (void) move_tasks(h, CPUSET_V1, SHIELD_DIR); /* stragglers */
+                        (void) move_tasks(h, sh->parent, sh->dir, sh->procs); /* stragglers */
                 return 0;
         }
         if (dry_run) {
                 report_change(rep, k->path, exists ? cur : SHIELD_ABSENT, k->value,
-                              "host tasks move into this cpuset");
+                              "host tasks move into this cgroup");
                 return 0;
         }
         int r = state_save_original(st, k->path, exists ? cur : SHIELD_ABSENT, err);
@@ -678,47 +750,208 @@ static int apply_shield(Host *h, State *st, const Knob *k, bool dry_run, SliceRe
                 return r;
         r = state_fault_point(false);
         if (r >= 0 && !exists) {
-                r = host_mkdir(h, SHIELD_DIR);
-                if (r >= 0)
-                        r = host_read_line(h, CPUSET_V1 "/cpuset.mems", &mems);
-                if (r >= 0)
-                        r = write_value(h, SHIELD_DIR "/cpuset.mems", mems);
+                r = host_mkdir(h, sh->dir);
+                if (r >= 0 && sh->v1) {
+                        snprintf(mems_path, sizeof(mems_path), "%s/cpuset.mems", sh->parent);
+                        r = host_read_line(h, mems_path, &mems);
+                        snprintf(mems_path, sizeof(mems_path), "%s/cpuset.mems", sh->dir);
+                        if (r >= 0)
+                                r = write_value(h, mems_path, mems);
+                }
         }
         if (r >= 0)
-                r = write_value(h, SHIELD_DIR "/cpuset.cpus", k->value);
+                r = write_value(h, cpus, k->value);
         (void) state_fault_point(true);
         if (r < 0)
-                return error_fail(err, r, "cannot set up the host cpuset %s: %s", SHIELD_DIR,
+                return error_fail(err, r, "cannot set up the host cgroup %s: %s", sh->dir,
                                   strerror(-r));
-        unsigned moved = move_tasks(h, CPUSET_V1, SHIELD_DIR);
+        unsigned moved = move_tasks(h, sh->parent, sh->dir, sh->procs);
         _cleanup_(freep) char *note = strdup_printf("%u host tasks moved in", moved);
         report_change(rep, k->path, exists ? cur : SHIELD_ABSENT, k->value, note);
         return 0;
 }
 
-static int restore_shield(Host *h, State *st, const char *orig, bool dry_run, SliceReport *rep,
-                          Error *err)
+static int restore_shield(Host *h, State *st, const Shield *sh, const char *orig, bool dry_run,
+                          SliceReport *rep, Error *err)
 {
+        char cpus[128];
+        snprintf(cpus, sizeof(cpus), "%s/cpuset.cpus", sh->dir);
         _cleanup_(freep) char *cur = NULL;
-        bool exists = host_read_line(h, SHIELD_DIR "/cpuset.cpus", &cur) >= 0;
+        bool exists = host_exists(h, sh->dir) && host_read_line(h, cpus, &cur) >= 0;
         if (dry_run) {
                 if (exists)
-                        report_change(rep, SHIELD_DIR, cur, orig, "restore");
+                        report_change(rep, sh->dir, cur, orig, "restore");
                 return 0;
         }
         if (exists && streq(orig, SHIELD_ABSENT)) {
-                (void) move_tasks(h, SHIELD_DIR, CPUSET_V1);
-                int r = host_rmdir(h, SHIELD_DIR);
+                (void) move_tasks(h, sh->dir, sh->parent, sh->procs);
+                int r = host_rmdir(h, sh->dir);
                 if (r < 0 && r != -ENOENT)
                         return error_fail(err, r,
                                           "cannot remove %s (tasks still in it?): %s; run 'vmslice "
                                           "restore' again",
-                                          SHIELD_DIR, strerror(-r));
+                                          sh->dir, strerror(-r));
         } else if (exists)
-                (void) write_value(h, SHIELD_DIR "/cpuset.cpus", orig);
+                (void) write_value(h, cpus, orig);
         if (exists)
-                report_change(rep, SHIELD_DIR, cur, orig, "restore");
-        return state_forget_original(st, SHIELD_DIR, err);
+                report_change(rep, sh->dir, cur, orig, "restore");
+        return state_forget_original(st, sh->dir, err);
+}
+
+/* ---- systemd units and irqbalance ---- */
+
+static int need_systemd(Host *h, const char *what, Systemd **ret, Error *err)
+{
+        Error e = {0};
+        int r = host_systemd(h, ret, &e);
+        if (r >= 0 && !*ret)
+                return error_fail(err, -ENOTCONN,
+                                  "cannot change %s: systemd is not PID 1 any more; run 'vmslice "
+                                  "restore' where it is",
+                                  what);
+        if (r < 0)
+                return error_fail(err, r,
+                                  "cannot change %s: %s; run 'vmslice restore' when "
+                                  "systemd answers",
+                                  what, e.msg);
+        return 0;
+}
+
+/* The current value of a knob that is not a file: a unit's AllowedCPUs= (UNSET when none), the
+ * CPUs irqbalance bans, a unit's state. -ESRCH when its process is gone. */
+static int knob_get(Host *h, const Knob *k, char **ret, Error *err)
+{
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = hwloc_bitmap_alloc();
+        Systemd *sd;
+        int r;
+        if (!set)
+                return error_fail(err, -ENOMEM, "out of memory");
+        switch (k->kind) {
+        case KNOB_SYSTEMD:
+                r = need_systemd(h, k->path, &sd, err);
+                if (r >= 0)
+                        r = systemd_get_allowed_cpus(sd, k->path + strlen("systemd:"), set, err);
+                if (r < 0)
+                        return r;
+                *ret = hwloc_bitmap_iszero(set) ? strdup(UNSET) : cpuset_format_list(set);
+                break;
+        case KNOB_IRQBALANCE: {
+                unsigned pid;
+                unsigned long long start;
+                ProcStat ps;
+                if (sscanf(k->path, "irqbalance:%u:%llu", &pid, &start) != 2 ||
+                    host_read_proc_stat(h, pid, 0, &ps) < 0 || ps.starttime != start)
+                        return -ESRCH;
+                r = irqbalance_get_banned(h, pid, set, err);
+                if (r < 0)
+                        return r;
+                *ret = cpuset_format_list(set);
+                break;
+        }
+        case KNOB_UNIT:
+                r = need_systemd(h, k->path, &sd, err);
+                if (r >= 0)
+                        r = systemd_active_state(sd, k->path + strlen("unit:"), ret, err);
+                return r;
+        default:
+                return -EINVAL;
+        }
+        return *ret ? 0 : error_fail(err, -ENOMEM, "out of memory");
+}
+
+static int knob_set(Host *h, const Knob *k, const char *value, Error *err)
+{
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = hwloc_bitmap_alloc();
+        Systemd *sd;
+        int r;
+        if (!set)
+                return error_fail(err, -ENOMEM, "out of memory");
+        if (k->kind != KNOB_UNIT && cpuset_parse_list(streq(value, UNSET) ? "" : value, set) < 0)
+                return error_fail(err, -EINVAL, "bad CPU list '%s' for %s", value, k->path);
+        switch (k->kind) {
+        case KNOB_SYSTEMD:
+                r = need_systemd(h, k->path, &sd, err);
+                return r < 0 ? r
+                             : systemd_set_allowed_cpus(sd, k->path + strlen("systemd:"), set, err);
+        case KNOB_IRQBALANCE: {
+                unsigned pid;
+                if (sscanf(k->path, "irqbalance:%u:", &pid) != 1)
+                        return -EINVAL;
+                return irqbalance_set_banned(h, pid, hwloc_bitmap_iszero(set) ? NULL : set, err);
+        }
+        case KNOB_UNIT: {
+                r = need_systemd(h, k->path, &sd, err);
+                if (r < 0)
+                        return r;
+                const char *unit = k->path + strlen("unit:");
+                bool stop = streq(value, "inactive");
+                r = stop ? systemd_stop_unit(sd, unit, err) : systemd_start_unit(sd, unit, err);
+                return r < 0
+                           ? r
+                           : systemd_wait_state(sd, unit, stop ? "inactive" : "active", 5000, err);
+        }
+        default:
+                return -EINVAL;
+        }
+}
+
+/* Knobs that are not files, journaled as files are: the original before the change. */
+static int apply_special(Host *h, State *st, const Knob *k, bool dry_run, SliceReport *rep,
+                         Error *err)
+{
+        _cleanup_(freep) char *cur = NULL;
+        int r = knob_get(h, k, &cur, err);
+        if (r == -ESRCH)
+                return 0; /* irqbalance exited meanwhile */
+        if (r < 0)
+                return r;
+        if (k->kind == KNOB_UNIT ? streq(cur, k->value) || !streq(cur, "active")
+                                 : same_value(KNOB_LIST, streq(cur, UNSET) ? "" : cur, k->value))
+                return 0; /* a unit that is not running is left alone */
+        if (dry_run) {
+                report_change(rep, k->path, cur, k->value, NULL);
+                return 0;
+        }
+        r = state_save_original(st, k->path, cur, err);
+        if (r < 0)
+                return r;
+        r = state_fault_point(false);
+        if (r >= 0)
+                r = knob_set(h, k, k->value, err);
+        (void) state_fault_point(true);
+        if (r < 0)
+                return r;
+        report_change(rep, k->path, cur, k->value, NULL);
+        return 0;
+}
+
+static int restore_special(Host *h, State *st, KnobKind kind, const char *path, const char *orig,
+                           bool dry_run, SliceReport *rep, Error *err)
+{
+        Knob k = {.path = (char *) path, .value = (char *) orig, .kind = kind};
+        _cleanup_(freep) char *cur = NULL;
+        int r = knob_get(h, &k, &cur, err);
+        if (r == -ESRCH) /* that irqbalance is gone: its bans went with it */
+                return dry_run ? 0 : state_forget_original(st, path, err);
+        if (r < 0)
+                return r;
+        if (dry_run) {
+                report_change(rep, path, cur, orig, "restore");
+                return 0;
+        }
+        r = knob_set(h, &k, orig, err);
+        if (r < 0)
+                return r;
+        report_change(rep, path, cur, orig, "restore");
+        return state_forget_original(st, path, err);
+}
+
+static KnobKind special_kind(const char *path)
+{
+        return startswith(path, "systemd:")      ? KNOB_SYSTEMD
+               : startswith(path, "irqbalance:") ? KNOB_IRQBALANCE
+               : startswith(path, "unit:")       ? KNOB_UNIT
+                                                 : KNOB_PLAIN;
 }
 
 static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, bool dry_run,
@@ -728,6 +961,8 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
                 return apply_kthread(h, st, k, dry_run, rep, err);
         if (k->kind == KNOB_SHIELD)
                 return apply_shield(h, st, k, dry_run, rep, err);
+        if (k->kind == KNOB_SYSTEMD || k->kind == KNOB_IRQBALANCE || k->kind == KNOB_UNIT)
+                return apply_special(h, st, k, dry_run, rep, err);
         _cleanup_(freep) char *cur = NULL;
         int r = read_writable(h, k->path, k->kind, &cur);
         if (r < 0)
@@ -772,8 +1007,10 @@ static int restore_path(Host *h, State *st, const char *path, const char *orig, 
 {
         if (startswith(path, "kthread:"))
                 return restore_kthread(h, st, path, orig, dry_run, rep, err);
-        if (streq(path, SHIELD_DIR))
-                return restore_shield(h, st, orig, dry_run, rep, err);
+        if (shield_of(path))
+                return restore_shield(h, st, shield_of(path), orig, dry_run, rep, err);
+        if (special_kind(path) != KNOB_PLAIN)
+                return restore_special(h, st, special_kind(path), path, orig, dry_run, rep, err);
         _cleanup_(freep) char *cur = NULL;
         bool exists = host_read_line(h, path, &cur) >= 0;
         if (dry_run) {

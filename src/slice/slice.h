@@ -25,6 +25,12 @@ typedef enum ThpMode {
         THP_ALWAYS,
 } ThpMode;
 
+typedef enum IrqbalanceMode {
+        IRQBALANCE_BAN = 0, /* its control socket bans the VM CPUs while VMs run */
+        IRQBALANCE_STOP,    /* systemd stops irqbalance.service while VMs run */
+        IRQBALANCE_LEAVE,
+} IrqbalanceMode;
+
 typedef struct SlicePolicy {
         bool hugepages;         /* reserve the VMs' hugepages */
         bool isolate;           /* cgroup v2: keep host cgroups off the VM CPUs */
@@ -40,6 +46,7 @@ typedef struct SlicePolicy {
         unsigned compact_tries;
         unsigned compact_timeout_ms;
         bool drop_caches;
+        IrqbalanceMode irqbalance;
 } SlicePolicy;
 
 /* What a desktop gaming VM wants with no configuration. */

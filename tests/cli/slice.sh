@@ -77,11 +77,25 @@ expect_rc 0 "release on a cgroup v1 host" "${S[@]}" release one
 [ ! -e "$WORK/t/sys/fs/cgroup/cpuset/vmslice.host" ]; ok $? "... the host cpuset is gone"
 same_tree "$WORK/t" "$WORK/p"; ok $? "... and the host is as it was"
 
-# irqbalance would undo the IRQ masks: it is detected and named
+# irqbalance would undo the IRQ masks: the VM CPUs are banned through its control socket (on top
+# of what it bans itself) and its own bans come back at release
 fresh i7-6800k
-mkdir -p "$WORK/t/proc/4242" && echo irqbalance >"$WORK/t/proc/4242/comm"
-expect_rc 0 "prepare with irqbalance running" "${S[@]}" prepare "$D/good-tuned.xml" --dry-run
-[[ "$err" == *"irqbalance is running (pid 4242)"*"IRQBALANCE_BANNED_CPULIST=2-5,8-11"* ]]; ok $? "... says so, with the CPUs to ban"
+coproc IRQB { exec python3 "$SRC/tests/helpers/fake-irqbalance.py" "$WORK/t" 4242 1; }
+read -r -t 10 line <&"${IRQB[0]}"; [ "$line" = ready ]; ok $? "a fake irqbalance listens in the fixture"
+cp -r "$WORK/t/proc/4242" "$WORK/p/proc/"
+expect_rc 0 "prepare --dry-run with irqbalance running" "${S[@]}" prepare "$D/good-tuned.xml" --dry-run
+[[ "$out" == *"would change irqbalance:4242:4242: '1' -> '1-5,8-11'"* ]]; ok $? "... names the CPUs it would ban"
+expect_rc 0 "prepare with irqbalance running" "${S[@]}" prepare "$D/good-tuned.xml"
+grep -qx "settings cpus 1-5,8-11" "$WORK/t/irqbalance.log"; ok $? "... bans the VM CPUs in irqbalance"
+expect_rc 0 "release with irqbalance running" "${S[@]}" release good-tuned
+[ "$(tail -1 "$WORK/t/irqbalance.log")" = "settings cpus 1" ]; ok $? "... gives irqbalance its own bans back"
+kill "$IRQB_PID" 2>/dev/null; wait "$IRQB_PID" 2>/dev/null
+rm -f "$WORK/t/irqbalance.log" "$WORK/t/run/irqbalance/irqbalance4242.sock"
+same_tree "$WORK/t" "$WORK/p"; ok $? "... and the host is as it was"
+mkdir -p "$WORK/t/etc/vmslice" && printf '[defaults]\nirqbalance = stop\n' >"$WORK/t/etc/vmslice/vmslice.conf"
+expect_rc 0 "irqbalance = stop without systemd" "${S[@]}" prepare "$D/good-tuned.xml" --dry-run
+[[ "$err" == *"irqbalance = stop needs systemd"*"banning cpus 2-5,8-11 in it instead"* ]]; ok $? "... bans instead, and says so"
+rm -rf "$WORK/t/etc/vmslice"
 
 # kill -9 in the middle of prepare, then restore
 fresh xeon-2s-interleaved

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "test-util.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,151 @@ typedef struct Env {
         char state[64];
 } Env;
 
-static void env_open(Env *e, const char *host)
+/* systemd as the tests see it: AllowedCPUs= lands in the unit's cgroup cpuset.cpus, as systemd
+ * writes it (so a forked child's calls survive it), and every call is counted in a log file in
+ * the tree (not in the pristine copy, so the tree comparison ignores it). */
+typedef struct FakeSystemd {
+        Host *h;
+} FakeSystemd;
+
+static void fake_log(FakeSystemd *f, const char *unit, const char *value)
 {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/systemd-calls.log", host_root(f->h));
+        FILE *l = fopen(path, "ae");
+        if (l) {
+                fprintf(l, "set %s AllowedCPUs=%s\n", unit, value);
+                fclose(l);
+        }
+}
+
+static int fake_get(void *u, const char *unit, hwloc_bitmap_t ret, Error *err)
+{
+        FakeSystemd *f = u;
+        _cleanup_(freep) char *s = NULL;
+        if (host_read_linef(f->h, &s, "/sys/fs/cgroup/%s/cpuset.cpus", unit) < 0)
+                return error_fail(err, -ENOENT, "no unit %s", unit);
+        return cpuset_parse_list(s, ret);
+}
+
+static int fake_set(void *u, const char *unit, hwloc_const_bitmap_t cpus, Error *err)
+{
+        FakeSystemd *f = u;
+        char path[256];
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpuset.cpus", unit);
+        _cleanup_(freep) char *list = cpuset_format_list(cpus);
+        fake_log(f, unit, list);
+        return host_write_file(f->h, path, list);
+}
+
+static int fake_state(void *u, const char *unit, char **ret, Error *err)
+{
+        *ret = strdup("active");
+        return 0;
+}
+
+static int fake_job(void *u, const char *unit, Error *err)
+{
+        return 0;
+}
+
+static const SystemdOps fake_ops = {
+    .get_allowed_cpus = fake_get,
+    .set_allowed_cpus = fake_set,
+    .active_state = fake_state,
+    .start_unit = fake_job,
+    .stop_unit = fake_job,
+    .free = free,
+};
+
+static unsigned fake_calls(Env *e)
+{
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/systemd-calls.log", host_root(e->h));
+        FILE *l = fopen(path, "re");
+        unsigned n = 0;
+        for (int c; l && (c = fgetc(l)) != EOF;)
+                n += c == '\n';
+        if (l)
+                fclose(l);
+        return n;
+}
+
+static void touch_dir(Host *h, const char *rel)
+{
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", host_root(h), rel);
+        for (char *p = path + strlen(host_root(h)) + 1; (p = strchr(p, '/')); p++) {
+                *p = 0;
+                (void) mkdir(path, 0755);
+                *p = '/';
+        }
+        assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+}
+
+static void write_at(Host *h, const char *rel, const char *text)
+{
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", host_root(h), rel);
+        FILE *f = fopen(path, "we");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* Host layouts on top of a fixture ("i7-6800k+systemd"): +systemd, systemd as PID 1 (run/systemd/
+ * system, and the fake above on the host); +plain, cgroup v2 without systemd: no slices, two
+ * top-level cgroups of an OpenRC host and libvirt's /machine, processes in the root cgroup. */
+static void layout(Host *h, const char *name, bool install)
+{
+        if (streq(name, "systemd")) {
+                touch_dir(h, "run/systemd/system");
+                if (install) {
+                        FakeSystemd *f = calloc(1, sizeof(*f));
+                        f->h = h;
+                        host_set_systemd(h, systemd_new(&fake_ops, f));
+                }
+        } else if (streq(name, "plain")) {
+                char a[1024], b[1024];
+                static const char *const renames[][2] = {{"init.scope", "openrc.sshd"},
+                                                         {"system.slice", "docker"},
+                                                         {"machine.slice", "machine"}};
+                for (size_t i = 0; i < ELEMENTSOF(renames); i++) {
+                        snprintf(a, sizeof(a), "%s/sys/fs/cgroup/%s", host_root(h), renames[i][0]);
+                        snprintf(b, sizeof(b), "%s/sys/fs/cgroup/%s", host_root(h), renames[i][1]);
+                        assert_int_equal(rename(a, b), 0);
+                }
+                snprintf(a, sizeof(a), "%s/sys/fs/cgroup/user.slice", host_root(h));
+                assert_int_equal(archive_remove_tree(a), 0);
+                write_at(h, "sys/fs/cgroup/cgroup.procs", "1\n2\n300\n");
+                static const char *const procs[][2] = {
+                    {"1", "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9 "},
+                    {"2", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 9 "},
+                    {"300", "300 (sshd) S 1 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 99 "},
+                };
+                for (size_t i = 0; i < ELEMENTSOF(procs); i++) {
+                        snprintf(a, sizeof(a), "proc/%s", procs[i][0]);
+                        touch_dir(h, a);
+                        snprintf(a, sizeof(a), "proc/%s/stat", procs[i][0]);
+                        write_at(h, a, procs[i][1]);
+                }
+        } else
+                fail_msg("unknown layout %s", name);
+}
+
+static void env_open(Env *e, const char *host_layout)
+{
+        char host[64];
+        snprintf(host, sizeof(host), "%s", host_layout);
+        char *plus = strchr(host, '+');
+        if (plus)
+                *plus++ = 0;
         e->h = fixture_host_private(host);
         e->pristine = fixture_host_private(host);
+        if (plus) {
+                layout(e->h, plus, true);
+                layout(e->pristine, plus, false);
+        }
         Error err = {0};
         assert_int_equal(topology_load(e->h, &e->t, &err), 0);
         snprintf(e->state, sizeof(e->state), "/tmp/vmslice-state-XXXXXX");
@@ -361,12 +503,79 @@ static void test_rollback(void **state_)
 {
         rollback_on("i7-6800k", "good-tuned.xml");
         rollback_on("small-2c", "slice-one-cpu.xml"); /* cgroup v1: the host cpuset */
+        rollback_on("i7-6800k+systemd", "good-tuned.xml");
+        rollback_on("i7-6800k+plain", "good-tuned.xml");
 }
 
 static void test_crash_points(void **state_)
 {
         crash_points_on("i7-6800k", "good-tuned.xml");
         crash_points_on("small-2c", "slice-one-cpu.xml");
+        crash_points_on("i7-6800k+systemd", "good-tuned.xml");
+        crash_points_on("i7-6800k+plain", "good-tuned.xml");
+}
+
+/* systemd as PID 1: the host's units get AllowedCPUs= through systemd, never a cgroup file
+ * written behind its back; release lifts the restriction again. */
+static void test_systemd(void **state_)
+{
+        Env e = {0};
+        env_open(&e, "i7-6800k+systemd");
+        _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+        Error err = {0};
+        SliceReport rep = {0};
+        assert_int_equal(prepare(&e, a, false, &rep, &err), 0);
+        bool seen = false;
+        for (size_t i = 0; i < rep.n; i++) {
+                assert_false(startswith(rep.changes[i].path, "/sys/fs/cgroup/"));
+                if (streq(rep.changes[i].path, "systemd:system.slice")) {
+                        assert_string_equal(rep.changes[i].from, "(unset)");
+                        assert_string_equal(rep.changes[i].to, "0-1,6-7");
+                        seen = true;
+                }
+        }
+        assert_true(seen);
+        slice_report_done(&rep);
+        assert_int_equal(fake_calls(&e), 3);
+        _cleanup_(freep) char *cpus = rd(&e, "/sys/fs/cgroup/user.slice/cpuset.cpus");
+        assert_string_equal(cpus, "0-1,6-7");
+        /* machine.slice (the VMs) is not the host's */
+        _cleanup_(freep) char *m = rd(&e, "/sys/fs/cgroup/machine.slice/cpuset.cpus");
+        assert_string_equal(m, "");
+        release(&e, "vm-a");
+        assert_int_equal(fake_calls(&e), 6);
+        assert_true(same_tree(&e));
+        env_close(&e);
+}
+
+/* cgroup v2 without systemd: top-level cgroups but libvirt's /machine get the host CPUs, and the
+ * root cgroup's processes move into vmslice.host, which goes away at release. */
+static void test_v2_plain(void **state_)
+{
+        Env e = {0};
+        env_open(&e, "i7-6800k+plain");
+        _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+        Error err = {0};
+        assert_int_equal(prepare(&e, a, false, NULL, &err), 0);
+        _cleanup_(freep) char *d = rd(&e, "/sys/fs/cgroup/docker/cpuset.cpus");
+        _cleanup_(freep) char *o = rd(&e, "/sys/fs/cgroup/openrc.sshd/cpuset.cpus");
+        _cleanup_(freep) char *m = rd(&e, "/sys/fs/cgroup/machine/cpuset.cpus");
+        _cleanup_(freep) char *sh = rd(&e, "/sys/fs/cgroup/vmslice.host/cpuset.cpus");
+        _cleanup_(freep) char *procs = NULL, *root_procs = NULL;
+        assert_int_equal(
+            host_read_file(e.h, "/sys/fs/cgroup/vmslice.host/cgroup.procs", 4096, &procs), 0);
+        assert_int_equal(host_read_file(e.h, "/sys/fs/cgroup/cgroup.procs", 4096, &root_procs), 0);
+        assert_string_equal(d, "0-1,6-7");
+        assert_string_equal(o, "0-1,6-7");
+        assert_string_equal(m, "");
+        assert_string_equal(sh, "0-1,6-7");
+        /* a fixture moves every PID (the kernel would refuse kthreadd's) */
+        assert_string_equal(procs, "1\n2\n300\n");
+        assert_string_equal(root_procs, "");
+        release(&e, "vm-a");
+        assert_false(host_exists(e.h, "/sys/fs/cgroup/vmslice.host"));
+        assert_true(same_tree(&e));
+        env_close(&e);
 }
 
 static void test_state_dir_safety(void **state_)
@@ -401,7 +610,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_prepare_release),  cmocka_unit_test(test_restore),
             cmocka_unit_test(test_rollback),         cmocka_unit_test(test_crash_points),
-            cmocka_unit_test(test_state_dir_safety),
+            cmocka_unit_test(test_state_dir_safety), cmocka_unit_test(test_systemd),
+            cmocka_unit_test(test_v2_plain),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
