@@ -83,44 +83,54 @@ static int irqbalance_send(int fd, const char *cmd)
         return (size_t) n == iov.iov_len ? 0 : -EIO;
 }
 
+/* The answer to "setup" lists every banned IRQ before "BANNED": read it whole. */
+#define IRQBALANCE_ANSWER_MAX (4U * 1024 * 1024)
+
 int irqbalance_get_banned(Host *h, unsigned pid, hwloc_bitmap_t ret, Error *err)
 {
         int fd = irqbalance_connect(h, pid, err);
         if (fd < 0)
                 return fd;
-        char buf[8192];
-        size_t len = 0;
+        SBuf b = {0};
+        char chunk[4096];
         int r = irqbalance_send(fd, "setup");
-        while (r >= 0 && len < sizeof(buf) - 1) {
+        while (r >= 0) {
                 struct pollfd p = {.fd = fd, .events = POLLIN};
                 int k = poll(&p, 1, IRQBALANCE_TIMEOUT_MS);
                 if (k <= 0) {
                         r = k < 0 ? -errno : -ETIMEDOUT;
                         break;
                 }
-                ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+                ssize_t n = read(fd, chunk, sizeof(chunk) - 1);
                 if (n < 0)
                         r = -errno;
                 if (n <= 0)
                         break;
-                len += (size_t) n;
+                chunk[n] = 0;
+                sbuf_append(&b, chunk);
+                if (b.len > IRQBALANCE_ANSWER_MAX)
+                        r = -EFBIG;
         }
         close(fd);
-        buf[len] = 0;
+        _cleanup_(freep) char *answer = sbuf_steal(&b);
+        if (r >= 0 && !answer)
+                r = -ENOMEM;
         if (r < 0)
                 return error_fail(err, r, "irqbalance (pid %u) did not answer 'setup': %s", pid,
                                   strerror(-r));
-        /* "SLEEP 10 IRQ 41 LOAD 0 DIFF 0 CLASS 7 BANNED 00000000,00000002" */
-        const char *b = strstr(buf, "BANNED ");
-        if (!b || cpuset_parse_mask(b + strlen("BANNED "), ret) < 0)
+        /* "SLEEP 10 IRQ 41 LOAD 0 DIFF 0 CLASS 7 ... BANNED 00000000,00000002" */
+        const char *banned = strstr(answer, "BANNED ");
+        if (!banned || cpuset_parse_mask(banned + strlen("BANNED "), ret) < 0)
                 return error_fail(err, -EPROTO, "irqbalance (pid %u) answered 'setup' with '%.80s'",
-                                  pid, buf);
+                                  pid, answer);
         return 0;
 }
 
 int irqbalance_set_banned(Host *h, unsigned pid, hwloc_const_bitmap_t set, Error *err)
 {
-        _cleanup_(freep) char *list = set ? cpuset_format_list(set) : strdup("NULL");
+        /* an empty list would mean the same as NULL to irqbalance; say it plainly */
+        bool own = !set || hwloc_bitmap_iszero(set);
+        _cleanup_(freep) char *list = own ? strdup("NULL") : cpuset_format_list(set);
         _cleanup_(freep) char *cmd = list ? strdup_printf("settings cpus %s", list) : NULL;
         if (!cmd)
                 return error_fail(err, -ENOMEM, "out of memory");

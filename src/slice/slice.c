@@ -800,21 +800,12 @@ static int restore_shield(Host *h, State *st, const Shield *sh, const char *orig
 
 /* ---- systemd units and irqbalance ---- */
 
-static int need_systemd(Host *h, const char *what, Systemd **ret, Error *err)
+static int need_systemd(Host *h, Systemd **ret, Error *err)
 {
-        Error e = {0};
-        int r = host_systemd(h, ret, &e);
+        int r = host_systemd(h, ret, err);
         if (r >= 0 && !*ret)
-                return error_fail(err, -ENOTCONN,
-                                  "cannot change %s: systemd is not PID 1 any more; run 'vmslice "
-                                  "restore' where it is",
-                                  what);
-        if (r < 0)
-                return error_fail(err, r,
-                                  "cannot change %s: %s; run 'vmslice restore' when "
-                                  "systemd answers",
-                                  what, e.msg);
-        return 0;
+                return error_fail(err, -ENOTCONN, "systemd is not PID 1 here any more");
+        return r;
 }
 
 /* The current value of a knob that is not a file: a unit's AllowedCPUs= (UNSET when none), the
@@ -828,7 +819,7 @@ static int knob_get(Host *h, const Knob *k, char **ret, Error *err)
                 return error_fail(err, -ENOMEM, "out of memory");
         switch (k->kind) {
         case KNOB_SYSTEMD:
-                r = need_systemd(h, k->path, &sd, err);
+                r = need_systemd(h, &sd, err);
                 if (r >= 0)
                         r = systemd_get_allowed_cpus(sd, k->path + strlen("systemd:"), set, err);
                 if (r < 0)
@@ -849,7 +840,7 @@ static int knob_get(Host *h, const Knob *k, char **ret, Error *err)
                 break;
         }
         case KNOB_UNIT:
-                r = need_systemd(h, k->path, &sd, err);
+                r = need_systemd(h, &sd, err);
                 if (r >= 0)
                         r = systemd_active_state(sd, k->path + strlen("unit:"), ret, err);
                 return r;
@@ -870,7 +861,7 @@ static int knob_set(Host *h, const Knob *k, const char *value, Error *err)
                 return error_fail(err, -EINVAL, "bad CPU list '%s' for %s", value, k->path);
         switch (k->kind) {
         case KNOB_SYSTEMD:
-                r = need_systemd(h, k->path, &sd, err);
+                r = need_systemd(h, &sd, err);
                 return r < 0 ? r
                              : systemd_set_allowed_cpus(sd, k->path + strlen("systemd:"), set, err);
         case KNOB_IRQBALANCE: {
@@ -880,7 +871,7 @@ static int knob_set(Host *h, const Knob *k, const char *value, Error *err)
                 return irqbalance_set_banned(h, pid, hwloc_bitmap_iszero(set) ? NULL : set, err);
         }
         case KNOB_UNIT: {
-                r = need_systemd(h, k->path, &sd, err);
+                r = need_systemd(h, &sd, err);
                 if (r < 0)
                         return r;
                 const char *unit = k->path + strlen("unit:");
@@ -930,18 +921,21 @@ static int restore_special(Host *h, State *st, KnobKind kind, const char *path, 
 {
         Knob k = {.path = (char *) path, .value = (char *) orig, .kind = kind};
         _cleanup_(freep) char *cur = NULL;
-        int r = knob_get(h, &k, &cur, err);
+        Error e = {0};
+        int r = knob_get(h, &k, &cur, &e);
         if (r == -ESRCH) /* that irqbalance is gone: its bans went with it */
                 return dry_run ? 0 : state_forget_original(st, path, err);
-        if (r < 0)
-                return r;
-        if (dry_run) {
+        if (r >= 0 && dry_run) {
                 report_change(rep, path, cur, orig, "restore");
                 return 0;
         }
-        r = knob_set(h, &k, orig, err);
+        if (r >= 0)
+                r = knob_set(h, &k, orig, &e);
         if (r < 0)
-                return r;
+                return error_fail(err, r,
+                                  "cannot restore %s to '%s': %s; the journal keeps it, run "
+                                  "'vmslice restore' again",
+                                  path, orig, e.msg);
         report_change(rep, path, cur, orig, "restore");
         return state_forget_original(st, path, err);
 }

@@ -97,6 +97,53 @@ expect_rc 0 "irqbalance = stop without systemd" "${S[@]}" prepare "$D/good-tuned
 [[ "$err" == *"irqbalance = stop needs systemd"*"banning cpus 2-5,8-11 in it instead"* ]]; ok $? "... bans instead, and says so"
 rm -rf "$WORK/t/etc/vmslice"
 
+# systemd as PID 1: AllowedCPUs= through its D-Bus API (a fake manager on a private bus, which
+# writes cpuset.cpus as systemd does and logs every call), nothing written behind its back
+if [ -n "${VMSLICE_FAKE_SYSTEMD:-}" ] && command -v dbus-daemon >/dev/null; then
+        fresh i7-6800k
+        mkdir -p "$WORK/t/run/systemd/system" "$WORK/p/run/systemd/system"
+        dbus-daemon --session --address="unix:path=$WORK/bus" --nofork --nopidfile --print-address=3 3>"$WORK/bus.addr" &
+        DBUS_PID=$!
+        for _ in $(seq 50); do [ -s "$WORK/bus.addr" ] && break; sleep 0.1; done
+        coproc FAKESD { exec "$VMSLICE_FAKE_SYSTEMD" "unix:path=$WORK/bus" "$WORK/t" "$WORK/sd.log"; }
+        read -r -t 10 line <&"${FAKESD[0]}"; [ "$line" = ready ]; ok $? "a fake systemd answers on a private bus"
+        export VMSLICE_SYSTEMD_BUS="unix:path=$WORK/bus"
+        expect_rc 0 "prepare with systemd as PID 1 --dry-run" "${S[@]}" prepare "$D/good-tuned.xml" --dry-run
+        [[ "$out" == *"would change systemd:system.slice: '(unset)' -> '0-1,6-7'"* ]]; ok $? "... names the units' AllowedCPUs"
+        expect_rc 0 "prepare with systemd as PID 1" "${S[@]}" prepare "$D/good-tuned.xml"
+        grep -qx "SetUnitProperties user.slice runtime AllowedCPUs=0-1,6-7" "$WORK/sd.log"; ok $? "... asks systemd for AllowedCPUs at runtime"
+        [ "$(grep -c '^SetUnitProperties' "$WORK/sd.log")" = 3 ]; ok $? "... of init.scope, system.slice and user.slice, not machine.slice"
+        [ "$(cat "$WORK/t/sys/fs/cgroup/system.slice/cpuset.cpus")" = 0-1,6-7 ]; ok $? "... which systemd puts into the cgroups"
+        expect_rc 0 "status with systemd" "${S[@]}" status
+        [[ "$out" == *"systemd:init.scope"* ]]; ok $? "... lists the units"
+        expect_rc 0 "release with systemd" "${S[@]}" release good-tuned
+        grep -qx "SetUnitProperties init.scope runtime AllowedCPUs=" "$WORK/sd.log"; ok $? "... lifts the restriction again"
+        same_tree "$WORK/t" "$WORK/p"; ok $? "... and the host is as it was"
+        # irqbalance = stop: systemd stops irqbalance.service while VMs run
+        coproc IRQB { exec python3 "$SRC/tests/helpers/fake-irqbalance.py" "$WORK/t" 4243; }
+        read -r -t 10 line <&"${IRQB[0]}"
+        mkdir -p "$WORK/t/etc/vmslice" && printf '[defaults]\nirqbalance = stop\n' >"$WORK/t/etc/vmslice/vmslice.conf"
+        expect_rc 0 "prepare with irqbalance = stop under systemd" "${S[@]}" prepare "$D/good-tuned.xml"
+        grep -qx "StopUnit irqbalance.service replace" "$WORK/sd.log"; ok $? "... stops irqbalance.service"
+        expect_rc 0 "release with irqbalance = stop" "${S[@]}" release good-tuned
+        grep -qx "StartUnit irqbalance.service replace" "$WORK/sd.log"; ok $? "... starts it again"
+        # a systemd that stops answering: the journal keeps the originals, restore finishes later
+        expect_rc 0 "prepare again" "${S[@]}" prepare "$D/good-tuned.xml"
+        kill "$FAKESD_PID"; wait "$FAKESD_PID" 2>/dev/null
+        expect_rc 1 "restore while systemd does not answer" "${S[@]}" restore
+        [[ "$err" == *"cannot restore "*"the journal keeps it, run 'vmslice restore' again"* ]] || { printf '%s\n' "$err" | diag; false; }; ok $? "... fails with what to do"
+        coproc FAKESD { exec "$VMSLICE_FAKE_SYSTEMD" "unix:path=$WORK/bus" "$WORK/t" "$WORK/sd.log"; }
+        read -r -t 10 line <&"${FAKESD[0]}"
+        expect_rc 0 "restore once systemd answers" "${S[@]}" restore
+        [ "$(cat "$WORK/t/sys/fs/cgroup/user.slice/cpuset.cpus")" = "" ]; ok $? "... lifts the restriction"
+        kill "$FAKESD_PID" "$IRQB_PID" "$DBUS_PID" 2>/dev/null; wait 2>/dev/null
+        unset VMSLICE_SYSTEMD_BUS
+elif [ -n "${VMSLICE_REQUIRE_DBUS:-}" ]; then
+        ok 1 "the systemd D-Bus tests need libsystemd (fake-systemd) and dbus-daemon"
+else
+        echo "ok $((_n += 1)) # SKIP no libsystemd or dbus-daemon: systemd D-Bus tests"
+fi
+
 # kill -9 in the middle of prepare, then restore
 fresh xeon-2s-interleaved
 VMSLICE_FAULT=7 "$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null 2>&1
@@ -243,5 +290,42 @@ for n in 1 3 8 15; do
         cmp -s "$WORK/before" "$WORK/after" || diff "$WORK/before" "$WORK/after" | diag
         cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: killed at change $n, restore brings every knob back"
 done
+# a real irqbalance (every IRQ banned from its balancing, so it moves none itself): the VM CPU
+# is banned through its socket while the VM runs, and irqbalance gets its own choice back
+if command -v irqbalance >/dev/null; then
+        irqq() { # irqbalance's answer to "setup": its banned CPU mask
+                python3 - "/run/irqbalance/irqbalance$IB.sock" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendmsg([b"setup"], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS,
+                        struct.pack("iII", os.getpid(), os.getuid(), os.getgid()))])
+data = b""
+while (d := s.recv(65536)):
+    data += d
+print(data.decode().rsplit("BANNED ", 1)[-1].strip())
+PY
+        }
+        wait_banned() { # MASK: irqbalance applies a ban at its next pass (every second here)
+                for _ in $(seq 50); do [ "$(irqq 2>/dev/null)" = "$1" ] && return 0; sleep 0.2; done
+                echo "# irqbalance bans $(irqq 2>&1), wanted $1"; return 1
+        }
+        bans=(); for i in /proc/irq/[0-9]*; do bans+=(--banirq="${i##*/}"); done
+        mkdir -p /run/irqbalance
+        irqbalance --foreground --interval=1 "${bans[@]}" >/dev/null 2>&1 &
+        IB=$!
+        for _ in $(seq 50); do [ -S /run/irqbalance/irqbalance$IB.sock ] && break; sleep 0.1; done
+        wait_banned 00000000; ok $? "real kernel: irqbalance runs and bans no CPU"
+        expect_rc 0 "real kernel: prepare with irqbalance running" "${R[@]}" prepare "$WORK/rk.xml"
+        wait_banned 00000002; ok $? "real kernel: irqbalance bans the VM CPU"
+        expect_rc 0 "real kernel: release with irqbalance running" "${R[@]}" release vmslice-realkernel
+        wait_banned 00000000; ok $? "real kernel: irqbalance bans no CPU again"
+        kill $IB; wait $IB 2>/dev/null
+        knobs "$WORK/after"
+        cmp -s "$WORK/before" "$WORK/after" || diff "$WORK/before" "$WORK/after" | diag
+        cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: every knob file is as before irqbalance ran"
+elif [ -n "${VMSLICE_REQUIRE_DBUS:-}" ]; then
+        ok 1 "real kernel: the irqbalance test needs irqbalance installed"
+fi
 "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
 done_testing
