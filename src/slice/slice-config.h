@@ -63,7 +63,7 @@ typedef enum SliceThp {
 } SliceThp;
 
 typedef enum SliceIrqbalance {
-        SLICE_IRQBALANCE_BAN = 0, /* IRQBALANCE_BANNED_CPULIST gets the VM's CPUs */
+        SLICE_IRQBALANCE_BAN = 0, /* its control socket bans the VM's CPUs */
         SLICE_IRQBALANCE_STOP,    /* irqbalance stopped while VMs run */
         SLICE_IRQBALANCE_LEAVE,
 } SliceIrqbalance;
