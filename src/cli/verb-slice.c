@@ -360,7 +360,8 @@ static void help_hook(void)
             "failure\n"
             "stops the VM from starting, with one line libvirt shows), 'release end' gives it "
             "back,\n"
-            "'reconnect begin' re-checks the slices after a libvirtd restart. It reads the domain\n"
+            "'started begin' (the VM's threads and cgroups exist) and 'reconnect begin' (after a\n"
+            "libvirtd restart) re-check the slices. It reads the domain\n"
             "XML libvirt passes on stdin and never calls the libvirt API.\n");
 }
 
@@ -372,7 +373,9 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         bool prepare = streq(op, "prepare") && streq(sub, "begin");
         bool release = streq(op, "release") && streq(sub, "end");
         bool reconnect = streq(op, "reconnect") && streq(sub, "begin");
-        if (!prepare && !release && !reconnect)
+        /* the VM's threads and cgroups exist now: the partitions of partition = yes */
+        bool started = streq(op, "started") && streq(sub, "begin");
+        if (!prepare && !release && !reconnect && !started)
                 return EXIT_OK;
 
         Error err = {0};
@@ -425,7 +428,9 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         if (state_open(state_dir_of(ctx), &st, &err) < 0)
                 return cli_error(&err);
         _cleanup_(slice_report_done) SliceReport rep = {0};
-        if (reconnect) {
+        if (started && !state_has_vm(st, name))
+                return EXIT_OK;
+        if (reconnect || started) {
                 if (slice_reconcile(h, t, st, &p, false, &rep, &err) < 0)
                         return cli_error(&err);
                 return EXIT_OK;

@@ -45,6 +45,7 @@ void slice_policy_from_settings(const SliceSettings *s, SlicePolicy *p)
             .irqbalance = s->irqbalance == SLICE_IRQBALANCE_BAN    ? IRQBALANCE_BAN
                           : s->irqbalance == SLICE_IRQBALANCE_STOP ? IRQBALANCE_STOP
                                                                    : IRQBALANCE_LEAVE,
+            .partition = s->partition,
         };
 }
 
@@ -115,6 +116,7 @@ typedef enum KnobKind {
         KNOB_SYSTEMD,   /* a unit's AllowedCPUs= through systemd: "systemd:UNIT" */
         KNOB_IRQBALANCE, /* the CPUs irqbalance bans: "irqbalance:PID:STARTTIME" */
         KNOB_UNIT,       /* a unit systemd stops while VMs run: "unit:NAME", "inactive" */
+        KNOB_PARTITION,  /* cpuset.cpus.partition; reads "isolated invalid (why)" if refused */
 } KnobKind;
 
 /* The cgroup holding the host's tasks (as `cset shield` makes): cgroup v1's cpuset hierarchy, or
@@ -385,6 +387,117 @@ static void add_cgroup_v2(Targets *t, Host *h, hwloc_const_bitmap_t host, SliceR
                 target_add(t, KNOB_SHIELD, strdup(SHIELD_V2), cpuset_format_list(host));
 }
 
+/* The cgroup v2 directory holding a running VM's vCPU cgroups (".../libvirt"), from the cgroup
+ * of its QEMU process (/run/libvirt/qemu/NAME.pid, "0::/machine.slice/...scope/libvirt/emulator"
+ * in /proc/PID/cgroup). NULL when the VM does not run (prepare begin) or the layout is another. */
+static char *vm_libvirt_cgroup(Host *h, const char *name)
+{
+        uint64_t pid;
+        _cleanup_(freep) char *cg = NULL;
+        if (host_read_u64f(h, &pid, "/run/libvirt/qemu/%s.pid", name) < 0 || pid == 0 ||
+            host_read_linef(h, &cg, "/proc/%llu/cgroup", (unsigned long long) pid) < 0 ||
+            !startswith(cg, "0::/"))
+                return NULL;
+        char *last = strrchr(cg, '/');
+        if (!last || last == cg + 3)
+                return NULL;
+        *last = 0;
+        if (!endswith(cg, "/libvirt") || strstr(cg, "/../") || strstr(cg, "\n"))
+                return NULL;
+        return strdup_printf(CGROUP_V2 "%s", cg + 3);
+}
+
+/* Optional (partition = yes): each running VM's vCPU cgroups (libvirt/vcpuN, holding libvirt's
+ * pin as cpuset.cpus) become isolated partitions: their CPUs leave the scheduler's load balancing
+ * as with isolcpus, without a reboot. They are remote partitions (kernel 6.7+): the CPUs are
+ * handed down through cpuset.cpus.exclusive of every cgroup from libvirt's partition down, and
+ * the VM's cgroups vanish when it stops, taking their settings with them. */
+static void add_partitions(Targets *t, Host *h, SliceSpec *const *vms, size_t n, SliceReport *rep)
+{
+        if (!host_exists(h, CGROUP_V2 "/cgroup.controllers"))
+                return;
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t all = hwloc_bitmap_alloc(),
+                                                     one = hwloc_bitmap_alloc(),
+                                                     pin = hwloc_bitmap_alloc();
+        _cleanup_(freep) char *top = NULL;
+        if (!all || !one || !pin) {
+                t->oom = true;
+                return;
+        }
+        size_t first = t->n; /* the top cgroup's target goes before the VMs' */
+        for (size_t v = 0; v < n; v++) {
+                _cleanup_(freep) char *dir = vm_libvirt_cgroup(h, vms[v]->name);
+                _cleanup_(strv_freep) char **kids = NULL;
+                if (!dir || host_list_dir(h, dir, &kids) < 0)
+                        continue;
+                _cleanup_(freep) char *excl = strdup_printf("%s/cpuset.cpus.exclusive", dir);
+                if (!excl || !host_exists(h, excl)) {
+                        report_note(rep,
+                                    "partition = yes: this kernel has no cpuset.cpus.exclusive "
+                                    "(6.7 or later has it); '%s' runs without isolated partitions",
+                                    vms[v]->name);
+                        continue;
+                }
+                hwloc_bitmap_zero(one);
+                size_t at = t->n;
+                for (char **k = kids; *k; k++) {
+                        if (!startswith(*k, "vcpu") ||
+                            host_read_cpusetf(h, pin, "%s/%s/cpuset.cpus", dir, *k) < 0 ||
+                            hwloc_bitmap_iszero(pin) || !hwloc_bitmap_isincluded(pin, vms[v]->cpus))
+                                continue;
+                        hwloc_bitmap_or(one, one, pin);
+                        target_add(t, KNOB_LIST,
+                                   strdup_printf("%s/%s/cpuset.cpus.exclusive", dir, *k),
+                                   cpuset_format_list(pin));
+                        target_add(t, KNOB_PARTITION,
+                                   strdup_printf("%s/%s/cpuset.cpus.partition", dir, *k),
+                                   strdup("isolated"));
+                }
+                if (hwloc_bitmap_iszero(one))
+                        continue;
+                hwloc_bitmap_or(all, all, one);
+                /* every cgroup between libvirt's partition (the first level) and libvirt/ */
+                size_t base = strlen(CGROUP_V2) + 1;
+                const char *slash = strchr(dir + base, '/');
+                if (!slash)
+                        continue;
+                if (!top)
+                        top = strndup(dir, (size_t) (slash - dir));
+                for (const char *p = slash; p; p = strchr(p + 1, '/')) {
+                        _cleanup_(freep) char *mid = strndup(dir, (size_t) (p - dir));
+                        if (p != slash && mid)
+                                target_add(t, KNOB_LIST,
+                                           strdup_printf("%s/cpuset.cpus.exclusive", mid),
+                                           cpuset_format_list(one));
+                }
+                target_add(t, KNOB_LIST, strdup_printf("%s/cpuset.cpus.exclusive", dir),
+                           cpuset_format_list(one));
+                /* ancestors first: move this VM's ancestor targets before its vCPUs' */
+                size_t added = t->n - at, vcpus = 0;
+                for (size_t i = at; i < t->n; i++)
+                        vcpus += endswith(t->k[i].path, "/cpuset.cpus.partition") ? 2 : 0;
+                if (vcpus < added) {
+                        Knob *tmp = malloc(sizeof(Knob) * added);
+                        if (!tmp) {
+                                t->oom = true;
+                                return;
+                        }
+                        memcpy(tmp, t->k + at + vcpus, sizeof(Knob) * (added - vcpus));
+                        memcpy(tmp + added - vcpus, t->k + at, sizeof(Knob) * vcpus);
+                        memcpy(t->k + at, tmp, sizeof(Knob) * added);
+                        free(tmp);
+                }
+        }
+        if (!top || hwloc_bitmap_iszero(all))
+                return;
+        target_add(t, KNOB_LIST, strdup_printf("%s/cpuset.cpus.exclusive", top),
+                   cpuset_format_list(all));
+        /* the top cgroup first of all */
+        Knob k = t->k[t->n - 1];
+        memmove(t->k + first + 1, t->k + first, sizeof(Knob) * (t->n - 1 - first));
+        t->k[first] = k;
+}
+
 /* cgroup v1 (no cpuset in a v2 hierarchy): a host cpuset next to libvirt's machine cgroups takes
  * every task of the root cpuset, so host tasks run on the host CPUs only */
 static void add_cgroup_v1(Targets *t, Host *h, hwloc_const_bitmap_t host)
@@ -486,6 +599,8 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
         if (!hwloc_bitmap_iszero(vm)) {
                 if (p->isolate) {
                         add_cgroup_v2(t, h, host, rep);
+                        if (p->partition)
+                                add_partitions(t, h, vms, n, rep);
                         add_cgroup_v1(t, h, host);
                         add_kthreads(t, h, st, vm, host);
                 }
@@ -983,6 +1098,15 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
                         return 0;
                 }
                 return error_fail(err, r, "cannot write %s: %s", k->path, strerror(-r));
+        }
+        if (k->kind == KNOB_PARTITION) {
+                /* the kernel takes the word and may then call the partition invalid */
+                _cleanup_(freep) char *now = NULL;
+                if (host_read_line(h, k->path, &now) >= 0 && !streq(now, k->value)) {
+                        report_change(rep, k->path, cur, now,
+                                      "the kernel did not make it a partition");
+                        return 0;
+                }
         }
         if (k->kind == KNOB_HUGEPAGES) {
                 r = grant_hugepages(

@@ -47,6 +47,7 @@ typedef struct SlicePolicy {
         unsigned compact_timeout_ms;
         bool drop_caches;
         IrqbalanceMode irqbalance;
+        bool partition; /* cgroup v2: each running VM's vCPU cgroups become isolated partitions */
 } SlicePolicy;
 
 /* What a desktop gaming VM wants with no configuration. */

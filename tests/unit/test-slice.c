@@ -156,6 +156,40 @@ static void layout(Host *h, const char *name, bool install)
                         snprintf(a, sizeof(a), "proc/%s/stat", procs[i][0]);
                         write_at(h, a, procs[i][1]);
                 }
+        } else if (streq(name, "running")) {
+                /* the VM vm-a runs (QEMU pid 5000) in libvirt's cgroup v2 layout, its vCPU
+                 * cgroups holding good-tuned.xml's pins */
+                static const char scope[] = "sys/fs/cgroup/machine.slice/"
+                                            "machine-qemu\\x2d1\\x2dvm\\x2da.scope";
+                static const char *const pins[] = {"2", "8", "3", "9", "4", "10", "5", "11"};
+                char a[1024];
+                write_at(h, "sys/fs/cgroup/machine.slice/cpuset.cpus.exclusive", "\n");
+                snprintf(a, sizeof(a), "%s/libvirt/emulator", scope);
+                touch_dir(h, a);
+                for (const char *d = scope; d; d = NULL)
+                        for (int level = 0; level < 2; level++) {
+                                snprintf(a, sizeof(a), "%s%s/cpuset.cpus.exclusive", d,
+                                         level ? "/libvirt" : "");
+                                write_at(h, a, "\n");
+                        }
+                for (size_t i = 0; i < ELEMENTSOF(pins); i++) {
+                        snprintf(a, sizeof(a), "%s/libvirt/vcpu%zu", scope, i);
+                        touch_dir(h, a);
+                        snprintf(a, sizeof(a), "%s/libvirt/vcpu%zu/cpuset.cpus", scope, i);
+                        write_at(h, a, pins[i]);
+                        snprintf(a, sizeof(a), "%s/libvirt/vcpu%zu/cpuset.cpus.exclusive", scope,
+                                 i);
+                        write_at(h, a, "\n");
+                        snprintf(a, sizeof(a), "%s/libvirt/vcpu%zu/cpuset.cpus.partition", scope,
+                                 i);
+                        write_at(h, a, "member\n");
+                }
+                touch_dir(h, "run/libvirt/qemu");
+                write_at(h, "run/libvirt/qemu/vm-a.pid", "5000");
+                touch_dir(h, "proc/5000");
+                write_at(h, "proc/5000/cgroup",
+                         "0::/machine.slice/machine-qemu\\x2d1\\x2dvm\\x2da.scope/libvirt/"
+                         "emulator\n");
         } else
                 fail_msg("unknown layout %s", name);
 }
@@ -499,6 +533,53 @@ static void crash_points_on(const char *host, const char *domain)
         assert_true(covered > 10);
 }
 
+/* partition = yes: a running VM's vCPU cgroups become isolated partitions, the CPUs handed down
+ * through cpuset.cpus.exclusive from machine.slice; release gives every file back. */
+static void test_partition(void **state_)
+{
+        Env e = {0};
+        env_open(&e, "i7-6800k+running");
+        _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, "good-tuned.xml", "vm-a");
+        _cleanup_(state_closep) State *st = state(&e);
+        SlicePolicy p;
+        slice_policy_default(&p);
+        p.partition = true;
+        Error err = {0};
+        SliceReport rep = {0};
+        assert_int_equal(slice_prepare(e.h, e.t, st, a, &p, false, &rep, &err), 0);
+        /* ancestors before the vCPUs, machine.slice first */
+        ssize_t top = -1, scope = -1, vcpu = -1;
+        for (size_t i = 0; i < rep.n; i++) {
+                const char *path = rep.changes[i].path;
+                if (streq(path, "/sys/fs/cgroup/machine.slice/cpuset.cpus.exclusive"))
+                        top = (ssize_t) i;
+                else if (endswith(path, ".scope/cpuset.cpus.exclusive"))
+                        scope = (ssize_t) i;
+                else if (endswith(path, "/vcpu0/cpuset.cpus.partition") && vcpu < 0)
+                        vcpu = (ssize_t) i;
+        }
+        slice_report_done(&rep);
+        assert_true(top >= 0 && top < scope && scope < vcpu);
+#define SCOPE "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2dvm\\x2da.scope"
+        _cleanup_(freep) char *m = rd(&e, "/sys/fs/cgroup/machine.slice/cpuset.cpus.exclusive");
+        _cleanup_(freep) char *l = rd(&e, SCOPE "/libvirt/cpuset.cpus.exclusive");
+        _cleanup_(freep) char *x = rd(&e, SCOPE "/libvirt/vcpu3/cpuset.cpus.exclusive");
+        _cleanup_(freep) char *v = rd(&e, SCOPE "/libvirt/vcpu3/cpuset.cpus.partition");
+        _cleanup_(freep) char *em = rd(&e, SCOPE "/libvirt/emulator/cpuset.cpus.partition");
+        assert_string_equal(m, "2-5,8-11");
+        assert_string_equal(l, "2-5,8-11");
+        assert_string_equal(x, "9");
+        assert_string_equal(v, "isolated");
+        assert_string_equal(em, "(missing)"); /* the emulator is not a partition */
+        /* a second VM's prepare or a release of another keeps them (they are targets) */
+        assert_int_equal(slice_reconcile(e.h, e.t, st, &p, false, NULL, &err), 0);
+        _cleanup_(freep) char *v2 = rd(&e, SCOPE "/libvirt/vcpu3/cpuset.cpus.partition");
+        assert_string_equal(v2, "isolated");
+        assert_int_equal(slice_release(e.h, e.t, st, "vm-a", &p, false, NULL, &err), 0);
+        assert_true(same_tree(&e));
+        env_close(&e);
+}
+
 static void test_rollback(void **state_)
 {
         rollback_on("i7-6800k", "good-tuned.xml");
@@ -611,7 +692,7 @@ int main(void)
             cmocka_unit_test(test_prepare_release),  cmocka_unit_test(test_restore),
             cmocka_unit_test(test_rollback),         cmocka_unit_test(test_crash_points),
             cmocka_unit_test(test_state_dir_safety), cmocka_unit_test(test_systemd),
-            cmocka_unit_test(test_v2_plain),
+            cmocka_unit_test(test_v2_plain),         cmocka_unit_test(test_partition),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
