@@ -110,14 +110,18 @@ static void slice_env_done(SliceEnv *e)
         *e = (SliceEnv){0};
 }
 
+int cli_slice_settings(Host *h, SliceConfig **ret_conf, SlicePolicy *ret_policy)
+{
+        int r = load_config(h, ret_conf);
+        if (r == 0)
+                shared_policy(*ret_conf, ret_policy);
+        return r;
+}
+
 static int slice_env_open(const CliContext *ctx, SliceEnv *e)
 {
         int r = open_all(ctx, &e->h, &e->t, &e->st);
-        if (r == 0)
-                r = load_config(e->h, &e->conf);
-        if (r == 0)
-                shared_policy(e->conf, &e->policy);
-        return r;
+        return r == 0 ? cli_slice_settings(e->h, &e->conf, &e->policy) : r;
 }
 
 static int simple_options(const char *verb, int argc, char **argv, bool *dry_run, bool *json,
