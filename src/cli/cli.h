@@ -40,6 +40,7 @@ int verb_restore(const CliContext *ctx, int argc, char **argv);
 int verb_status(const CliContext *ctx, int argc, char **argv);
 int verb_hook(const CliContext *ctx, int argc, char **argv);
 int verb_lint(const CliContext *ctx, int argc, char **argv);
+int verb_check(const CliContext *ctx, int argc, char **argv);
 
 /* Prints "vmslice: <message>" to stderr and returns the exit status for it (2 for bad input). */
 int cli_error(const Error *err);
@@ -86,6 +87,11 @@ int cli_print_json(JsonWriter *w);
 
 /* Saves a domain's previous definition under dir as NAME-YYYYmmdd-HHMMSS.xml; prints the error. */
 int cli_backup_domain(const char *dir, const char *name, const char *xml, char **ret_path);
+
+/* The slice's settings file (read through the host; none: the defaults) and the policy of its
+ * [defaults]; prints errors. 0 or an exit status. */
+#include "slice.h"
+int cli_slice_settings(Host *h, SliceConfig **ret_conf, SlicePolicy *ret_policy);
 
 /* Prints a plan's explanation lines ("# ...", with explain) and warnings to stderr. */
 void cli_print_plan_notes(const Plan *p, bool explain);

@@ -27,6 +27,8 @@ static const Verb verbs[] = {
     {"release", "NAME [--dry-run]", "give a VM's slice back", verb_release},
     {"status", "[--json]", "active slices and every knob vmslice changed", verb_status},
     {"restore", "[--dry-run]", "undo everything vmslice changed", verb_restore},
+    {"check", "DOMAIN [--pid PID]", "check a running VM's threads, IRQs, memory and slice",
+     verb_check},
     {"hook", "install|uninstall|run", "the libvirt qemu hook that prepares and releases slices",
      verb_hook},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},

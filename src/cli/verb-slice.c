@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "check.h"
 #include "cli.h"
 #include "cpuset-util.h"
 #include "json-writer.h"
@@ -110,14 +111,18 @@ static void slice_env_done(SliceEnv *e)
         *e = (SliceEnv){0};
 }
 
+int cli_slice_settings(Host *h, SliceConfig **ret_conf, SlicePolicy *ret_policy)
+{
+        int r = load_config(h, ret_conf);
+        if (r == 0)
+                shared_policy(*ret_conf, ret_policy);
+        return r;
+}
+
 static int slice_env_open(const CliContext *ctx, SliceEnv *e)
 {
         int r = open_all(ctx, &e->h, &e->t, &e->st);
-        if (r == 0)
-                r = load_config(e->h, &e->conf);
-        if (r == 0)
-                shared_policy(e->conf, &e->policy);
-        return r;
+        return r == 0 ? cli_slice_settings(e->h, &e->conf, &e->policy) : r;
 }
 
 static int simple_options(const char *verb, int argc, char **argv, bool *dry_run, bool *json,
@@ -251,6 +256,36 @@ static void help_status(void)
                "original and current value.\n");
 }
 
+/* What the hook found of the VM's threads at 'started begin' ("LEVEL CODE: message" lines). */
+static void print_placement(State *st, const char *name, JsonWriter *w)
+{
+        _cleanup_(freep) char *text = NULL;
+        bool have = state_read_placement(st, name, &text) >= 0;
+        if (w)
+                json_begin_array(w, "placement");
+        char *save = NULL;
+        for (char *line = have ? strtok_r(text, "\n", &save) : NULL; line;
+             line = strtok_r(NULL, "\n", &save)) {
+                char *code = strchr(line, ' '), *msg = code ? strstr(code, ": ") : NULL;
+                if (!msg)
+                        continue;
+                *code++ = 0;
+                *msg = 0;
+                msg += 2;
+                if (!w) {
+                        printf("    %-4s %s: %s\n", line, code, msg);
+                        continue;
+                }
+                json_begin_object(w, NULL);
+                json_string(w, "level", line);
+                json_string(w, "code", code);
+                json_string(w, "message", msg);
+                json_end_object(w);
+        }
+        if (w)
+                json_end_array(w);
+}
+
 int verb_status(const CliContext *ctx, int argc, char **argv)
 {
         bool json = false, dry = false;
@@ -301,6 +336,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
                                 json_end_object(&w);
                         }
                         json_end_array(&w);
+                        print_placement(st, s->name, &w);
                         json_end_object(&w);
                 } else {
                         printf("  %s: cpus %s%s", s->name, cpus && *cpus ? cpus : "none",
@@ -314,6 +350,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
                                        s->hugepages[i].node);
                         }
                         printf("\n");
+                        print_placement(st, s->name, NULL);
                 }
         }
         if (json) {
@@ -324,7 +361,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
         for (size_t i = 0; i < state_n_originals(st); i++) {
                 const char *path = state_original_path(st, i);
                 _cleanup_(freep) char *cur = NULL;
-                bool ok = host_read_line(h, path, &cur) >= 0;
+                bool ok = slice_current_value(h, path, &cur) >= 0;
                 if (json) {
                         json_begin_object(&w, NULL);
                         json_string(&w, "path", path);
@@ -363,6 +400,42 @@ static void help_hook(void)
             "'started begin' (the VM's threads and cgroups exist) and 'reconnect begin' (after a\n"
             "libvirtd restart) re-check the slices. It reads the domain\n"
             "XML libvirt passes on stdin and never calls the libvirt API.\n");
+}
+
+/* At 'started begin': where the VM's threads may run, checked as 'vmslice check' does (without
+ * waiting for IRQs), recorded for status. Nothing is forced: a domain without pins is reported,
+ * and a check that cannot run is recorded as such; the VM starts either way. */
+static void record_placement(Host *h, const Topology *t, State *st, const Domain *d,
+                             const SlicePolicy *p)
+{
+        Error err = {0};
+        unsigned pid = 0;
+        uint64_t memory = 0;
+        _cleanup_(qemu_proc_freep) QemuProc *q = NULL;
+        _cleanup_(check_result_done) CheckResult res = {0};
+        SBuf b = {0};
+        if (qemu_pid_from_libvirt(h, d->name, &pid, &err) >= 0 &&
+            check_guest_memory(d, &memory) >= 0 && qemu_proc_load(h, pid, memory, &q, &err) >= 0) {
+                CheckInput in = {
+                    .host = h,
+                    .topology = t,
+                    .domain = d,
+                    .qemu = q,
+                    .state = st,
+                    .policy = p,
+                    .slice_wanted = true,
+                };
+                if (check_run(&in, &res, &err) >= 0)
+                        for (size_t i = 0; i < res.n; i++)
+                                sbuf_appendf(&b, "%s %s: %s\n",
+                                             check_level_to_string(res.findings[i].level),
+                                             res.findings[i].code, res.findings[i].message);
+        }
+        if (err.code)
+                sbuf_appendf(&b, "warn placement: not checked: %s\n", err.msg);
+        _cleanup_(freep) char *text = sbuf_steal(&b);
+        if (text)
+                (void) state_write_placement(st, d->name, text, NULL);
 }
 
 static int hook_run(const CliContext *ctx, int argc, char **argv)
@@ -430,7 +503,13 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         _cleanup_(slice_report_done) SliceReport rep = {0};
         if (started && !state_has_vm(st, name))
                 return EXIT_OK;
-        if (reconnect || started) {
+        if (started) {
+                if (slice_reconcile(h, t, st, &p, false, &rep, &err) < 0)
+                        return cli_error(&err);
+                record_placement(h, t, st, d, &p);
+                return EXIT_OK;
+        }
+        if (reconnect) {
                 if (slice_reconcile(h, t, st, &p, false, &rep, &err) < 0)
                         return cli_error(&err);
                 return EXIT_OK;

@@ -2,6 +2,7 @@
 #include "apply.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,4 +521,191 @@ int domain_recorded_request(const Domain *d, PlanRequest *req, bool *ret_iothrea
         }
         managed_info_done(&m);
         return 1;
+}
+
+int domain_parse_set(const char *s, hwloc_bitmap_t out)
+{
+        _cleanup_(freep) char *copy = strdup(s ? s : "");
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t neg = hwloc_bitmap_alloc();
+        char *save = NULL;
+        if (!copy || !neg)
+                return -ENOMEM;
+        hwloc_bitmap_zero(out);
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                tok = strstrip(tok);
+                bool exclude = tok[0] == '^';
+                if (exclude)
+                        tok++;
+                char *dash = strchr(tok, '-');
+                unsigned a, b;
+                if (dash)
+                        *dash = 0;
+                if (safe_atou(tok, &a) < 0)
+                        return -EINVAL;
+                b = a;
+                if (dash && safe_atou(dash + 1, &b) < 0)
+                        return -EINVAL;
+                if (a > b || b > CPU_NUMBER_MAX)
+                        return -EINVAL;
+                hwloc_bitmap_set_range(exclude ? neg : out, a, (int) b);
+        }
+        hwloc_bitmap_andnot(out, out, neg);
+        return hwloc_bitmap_iszero(out) ? -EINVAL : 0;
+}
+
+/* An attribute value for a one-line message: at most 40 bytes, control characters as '?'. */
+static const char *shown(char buf[static 48], const char *v)
+{
+        snprintf(buf, 48, "%.40s", v ? v : "");
+        for (char *p = buf; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return buf;
+}
+
+/* The set in attribute attr of element n, into *ret (allocated). */
+static int pin_set(const Domain *d, xmlNodePtr n, const char *attr, hwloc_bitmap_t *ret, Error *err)
+{
+        char b[48];
+        _cleanup_(freep) char *v = dom_prop(n, attr);
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = hwloc_bitmap_alloc();
+        if (!set)
+                return error_fail(err, -ENOMEM, "out of memory");
+        int r = domain_parse_set(v, set);
+        if (r == -ENOMEM)
+                return error_fail(err, r, "out of memory");
+        if (r < 0)
+                return error_input(err,
+                                   "%s:%u: <%s %s='%s'> is not a list of host CPUs or nodes; "
+                                   "write it like 2-5,8-11",
+                                   d->source, dom_line(n), S(n->name), attr, shown(b, v));
+        *ret = TAKE_PTR(set);
+        return 0;
+}
+
+/* An unsigned attribute that must be there and below max. */
+static int pin_index(const Domain *d, xmlNodePtr n, const char *attr, unsigned max, unsigned *ret,
+                     Error *err)
+{
+        char b[48];
+        _cleanup_(freep) char *v = dom_prop(n, attr);
+        if (!v || safe_atou(v, ret) < 0 || *ret >= max)
+                return error_input(err, "%s:%u: <%s %s='%s'> names no %s the domain has", d->source,
+                                   dom_line(n), S(n->name), attr, shown(b, v),
+                                   streq(attr, "vcpu") ? "vCPU" : "I/O thread");
+        return 0;
+}
+
+static int read_iothread_ids(const Domain *d, DomainPins *p, Error *err)
+{
+        unsigned n = 0, count = 0;
+        for (xmlNodePtr i = dom_path(d->root, "iothreadids/iothread"); i; i = dom_next(i))
+                n++;
+        _cleanup_(freep) char *t = dom_text(dom_child(d->root, "iothreads"));
+        if (n == 0 && t && (safe_atou(t, &count) < 0 || count > DOMAIN_IOTHREADS_MAX))
+                return error_input(err,
+                                   "%s: <iothreads> '%.40s' is not a count of I/O threads "
+                                   "up to %u",
+                                   d->source, t, DOMAIN_IOTHREADS_MAX);
+        if (n > DOMAIN_IOTHREADS_MAX)
+                return error_input(err, "%s: more than %u I/O threads", d->source,
+                                   DOMAIN_IOTHREADS_MAX);
+        p->n_iothreads = n ? n : count;
+        p->iothreads = calloc(p->n_iothreads ? p->n_iothreads : 1, sizeof(DomainIothreadPin));
+        if (!p->iothreads)
+                return error_fail(err, -ENOMEM, "out of memory");
+        unsigned k = 0;
+        for (xmlNodePtr i = dom_path(d->root, "iothreadids/iothread"); i; i = dom_next(i)) {
+                int r = pin_index(d, i, "id", UINT_MAX, &p->iothreads[k].id, err);
+                if (r < 0)
+                        return r;
+                k++;
+        }
+        for (; k < p->n_iothreads; k++)
+                p->iothreads[k].id = k + 1;
+        return 0;
+}
+
+int domain_pins(const Domain *d, DomainPins *ret, Error *err)
+{
+        DomainPins p = {.vcpus = 1};
+        xmlNodePtr vn = dom_child(d->root, "vcpu");
+        _cleanup_(freep) char *vt = dom_text(vn), *cur = dom_prop(vn, "current");
+        int r = 0;
+        if (vt && safe_atou(vt, &p.vcpus) < 0)
+                return error_input(err, "%s: <vcpu> is not a vCPU count", d->source);
+        p.vcpus_current = p.vcpus;
+        if (cur && (safe_atou(cur, &p.vcpus_current) < 0 || p.vcpus_current > p.vcpus))
+                return error_input(err, "%s: <vcpu current='%.20s'> is not a count up to %u",
+                                   d->source, cur, p.vcpus);
+        p.vcpu = calloc(p.vcpus, sizeof(hwloc_bitmap_t));
+        if (!p.vcpu)
+                return error_fail(err, -ENOMEM, "out of memory");
+        if (vn && xmlHasProp(vn, (const xmlChar *) "cpuset"))
+                r = pin_set(d, vn, "cpuset", &p.vcpu_default, err);
+        xmlNodePtr tune = dom_child(d->root, "cputune");
+        for (xmlNodePtr n = dom_child(tune, "vcpupin"); r >= 0 && n; n = dom_next(n)) {
+                unsigned v;
+                r = pin_index(d, n, "vcpu", p.vcpus, &v, err);
+                if (r >= 0 && p.vcpu[v])
+                        r = error_input(err, "%s:%u: a second <vcpupin> for vCPU %u", d->source,
+                                        dom_line(n), v);
+                if (r >= 0)
+                        r = pin_set(d, n, "cpuset", &p.vcpu[v], err);
+        }
+        for (unsigned v = 0; r >= 0 && p.vcpu_default && v < p.vcpus; v++)
+                if (!p.vcpu[v] && !(p.vcpu[v] = hwloc_bitmap_dup(p.vcpu_default)))
+                        r = error_fail(err, -ENOMEM, "out of memory");
+        xmlNodePtr emu = dom_child(tune, "emulatorpin");
+        if (r >= 0 && emu)
+                r = pin_set(d, emu, "cpuset", &p.emulator, err);
+        if (r >= 0)
+                r = read_iothread_ids(d, &p, err);
+        for (xmlNodePtr n = dom_child(tune, "iothreadpin"); r >= 0 && n; n = dom_next(n)) {
+                unsigned id;
+                r = pin_index(d, n, "iothread", UINT_MAX, &id, err);
+                DomainIothreadPin *io = NULL;
+                for (unsigned i = 0; r >= 0 && i < p.n_iothreads; i++)
+                        if (p.iothreads[i].id == id)
+                                io = &p.iothreads[i];
+                if (r >= 0 && (!io || io->cpus))
+                        r = error_input(err,
+                                        "%s:%u: <iothreadpin iothread='%u'> names no I/O thread "
+                                        "the domain has, or a second time",
+                                        d->source, dom_line(n), id);
+                if (r >= 0)
+                        r = pin_set(d, n, "cpuset", &io->cpus, err);
+        }
+        xmlNodePtr nt = dom_child(d->root, "numatune");
+        xmlNodePtr mem = dom_child(nt, "memory");
+        if (r >= 0 && mem && xmlHasProp(mem, (const xmlChar *) "nodeset"))
+                r = pin_set(d, mem, "nodeset", &p.mem_nodes, err);
+        for (xmlNodePtr n = dom_child(nt, "memnode"); r >= 0 && n; n = dom_next(n)) {
+                _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = NULL;
+                r = pin_set(d, n, "nodeset", &set, err);
+                if (r >= 0 && !p.mem_nodes)
+                        p.mem_nodes = TAKE_PTR(set);
+                else if (r >= 0)
+                        hwloc_bitmap_or(p.mem_nodes, p.mem_nodes, set);
+        }
+        if (r < 0) {
+                domain_pins_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+void domain_pins_done(DomainPins *p)
+{
+        for (unsigned v = 0; p->vcpu && v < p->vcpus; v++)
+                hwloc_bitmap_free(p->vcpu[v]);
+        free(p->vcpu);
+        for (unsigned i = 0; p->iothreads && i < p->n_iothreads; i++)
+                hwloc_bitmap_free(p->iothreads[i].cpus);
+        free(p->iothreads);
+        hwloc_bitmap_free(p->vcpu_default);
+        hwloc_bitmap_free(p->emulator);
+        hwloc_bitmap_free(p->mem_nodes);
+        *p = (DomainPins){0};
 }

@@ -40,3 +40,34 @@ int domain_recorded_request(const Domain *d, PlanRequest *req, bool *ret_iothrea
 
 /* All CPUs pinned in a domain's <cputune> (vcpupin, emulatorpin, iothreadpin), into set. */
 int domain_pinned_cpus(const Domain *d, hwloc_bitmap_t set);
+
+/* A libvirt cpuset or nodeset: "0-3,8,^2" (numbers and ranges up to CPU_NUMBER_MAX, '^' takes a
+ * number or range out again). Returns 0, -EINVAL for garbage or an empty result, -ENOMEM. */
+int domain_parse_set(const char *s, hwloc_bitmap_t out);
+
+/* The most I/O threads domain_pins() accepts. */
+#define DOMAIN_IOTHREADS_MAX 4096U
+
+typedef struct DomainIothreadPin {
+        unsigned id;         /* the iothread id (libvirt names its thread "IO iothread<id>") */
+        hwloc_bitmap_t cpus; /* its <iothreadpin>, NULL when it has none */
+} DomainIothreadPin;
+
+/* The placement a domain asks libvirt for, as written. NULL sets: the domain does not say. */
+typedef struct DomainPins {
+        unsigned vcpus;              /* <vcpu>, 1 when absent */
+        unsigned vcpus_current;      /* <vcpu current=>, else vcpus */
+        hwloc_bitmap_t *vcpu;        /* [vcpus]: its <vcpupin>, else <vcpu cpuset=>, else NULL */
+        hwloc_bitmap_t vcpu_default; /* <vcpu cpuset=> */
+        hwloc_bitmap_t emulator;     /* <emulatorpin> */
+        DomainIothreadPin
+            *iothreads; /* every I/O thread (<iothreadids>, else ids 1..<iothreads>) */
+        unsigned n_iothreads;
+        hwloc_bitmap_t mem_nodes; /* <numatune>: <memory nodeset> and every <memnode nodeset> */
+} DomainPins;
+
+/* Reads the pins of a domain's <cputune> and its <numatune> nodes. A malformed set, a <vcpupin>
+ * of a vCPU the domain does not have, an <iothreadpin> of an unknown I/O thread or more than
+ * DOMAIN_IOTHREADS_MAX I/O threads are input errors naming the element. */
+int domain_pins(const Domain *d, DomainPins *ret, Error *err);
+void domain_pins_done(DomainPins *p);

@@ -366,37 +366,6 @@ static unsigned rule_index(const LintRule *r)
 
 /* ---- small helpers ---- */
 
-/* A libvirt cpuset/nodeset: "0-3,8,^2". Returns -EINVAL for garbage or an empty result. */
-static int parse_vset(const char *s, hwloc_bitmap_t out)
-{
-        _cleanup_(freep) char *copy = strdup(s ? s : "");
-        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t neg = hwloc_bitmap_alloc();
-        char *save = NULL;
-        if (!copy || !neg)
-                return -ENOMEM;
-        hwloc_bitmap_zero(out);
-        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                tok = strstrip(tok);
-                bool exclude = tok[0] == '^';
-                if (exclude)
-                        tok++;
-                char *dash = strchr(tok, '-');
-                unsigned a, b;
-                if (dash)
-                        *dash = 0;
-                if (safe_atou(tok, &a) < 0)
-                        return -EINVAL;
-                b = a;
-                if (dash && safe_atou(dash + 1, &b) < 0)
-                        return -EINVAL;
-                if (a > b || b > CPU_NUMBER_MAX)
-                        return -EINVAL;
-                hwloc_bitmap_set_range(exclude ? neg : out, a, (int) b);
-        }
-        hwloc_bitmap_andnot(out, out, neg);
-        return hwloc_bitmap_iszero(out) ? -EINVAL : 0;
-}
-
 static const char *cpus_str(char *buf, hwloc_const_bitmap_t set)
 {
         return cpuset_to_list(buf, CPUSET_LIST_MAX, set);
@@ -591,7 +560,7 @@ static int collect_pins(Lint *l)
                 hwloc_bitmap_t set = hwloc_bitmap_alloc();
                 if (!set)
                         return -ENOMEM;
-                if (parse_vset(cs, set) < 0) {
+                if (domain_parse_set(cs, set) < 0) {
                         hwloc_bitmap_free(set);
                         continue;
                 }
@@ -606,7 +575,7 @@ static int collect_pins(Lint *l)
                 hwloc_bitmap_t set = hwloc_bitmap_alloc();
                 if (!set)
                         return -ENOMEM;
-                if (parse_vset(def, set) < 0) {
+                if (domain_parse_set(def, set) < 0) {
                         hwloc_bitmap_free(set);
                         break;
                 }
@@ -905,7 +874,7 @@ static void check_threads_pins(Lint *l)
                     "included");
         else {
                 _cleanup_(freep) char *cs = dom_prop(emu, "cpuset");
-                if (parse_vset(cs, set) >= 0) {
+                if (domain_parse_set(cs, set) >= 0) {
                         hwloc_bitmap_and(x, set, l->vcpu_cpus);
                         if (!hwloc_bitmap_iszero(x))
                                 add(l, R_EMULATOR_ON_VCPU, emu, true,
@@ -936,7 +905,7 @@ static void check_threads_pins(Lint *l)
                         continue;
                 if (id <= CPU_NUMBER_MAX)
                         hwloc_bitmap_clr(ids, id);
-                if (parse_vset(cs, set) < 0)
+                if (domain_parse_set(cs, set) < 0)
                         continue;
                 hwloc_bitmap_and(x, set, l->vcpu_cpus);
                 if (!hwloc_bitmap_iszero(x))
@@ -1042,7 +1011,7 @@ static void check_vcpusched(Lint *l)
                 _cleanup_(freep) char *which = dom_prop(s, "vcpus");
                 if (!sched || (!streq(sched, "fifo") && !streq(sched, "rr")))
                         continue;
-                if (!which || parse_vset(which, vs) < 0) {
+                if (!which || domain_parse_set(which, vs) < 0) {
                         hwloc_bitmap_zero(vs);
                         hwloc_bitmap_set_range(vs, 0, (int) l->vcpus - 1);
                 }
@@ -1139,7 +1108,7 @@ static void check_memory(Lint *l)
                     (!streq(S(x->name), "memory") && !streq(S(x->name), "memnode")))
                         continue;
                 _cleanup_(freep) char *set = dom_prop(x, "nodeset");
-                if (!set || parse_vset(set, ns) < 0)
+                if (!set || domain_parse_set(set, ns) < 0)
                         continue;
                 hwloc_bitmap_zero(badn);
                 int i;
@@ -1158,7 +1127,7 @@ static void check_memory(Lint *l)
         if (!ntm)
                 return;
         _cleanup_(freep) char *set = dom_prop(ntm, "nodeset");
-        if (!set || parse_vset(set, ns) < 0)
+        if (!set || domain_parse_set(set, ns) < 0)
                 return;
         /* nodes this host does not have */
         hwloc_bitmap_zero(badn);

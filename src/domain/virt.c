@@ -58,20 +58,21 @@ Virt *virt_close(Virt *v)
         return NULL;
 }
 
-int virt_load_domain(Virt *v, const char *name, Domain **ret, Error *err)
+static int lookup(Virt *v, const char *name, virDomainPtr *ret, Error *err)
 {
-        virDomainPtr dom = virDomainLookupByName(v->conn, name);
-        if (!dom) {
-                virErrorPtr e = virGetLastError();
-                if (e && e->code == VIR_ERR_NO_DOMAIN)
-                        return error_input(
-                            err, "no domain '%s' at %s; 'virsh -c %s list --all' lists them", name,
-                            v->uri, v->uri);
-                return error_fail(err, -EIO, "cannot look up domain '%s' at %s: %s", name, v->uri,
-                                  last_error());
-        }
-        char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
-        virDomainFree(dom);
+        *ret = virDomainLookupByName(v->conn, name);
+        if (*ret)
+                return 0;
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+                return error_input(err, "no domain '%s' at %s; 'virsh -c %s list --all' lists them",
+                                   name, v->uri, v->uri);
+        return error_fail(err, -EIO, "cannot look up domain '%s' at %s: %s", name, v->uri,
+                          last_error());
+}
+
+static int parse_xml(char *xml, const char *name, Domain **ret, Error *err)
+{
         if (!xml)
                 return error_fail(err, -EIO, "cannot read the definition of '%s': %s", name,
                                   last_error());
@@ -80,6 +81,34 @@ int virt_load_domain(Virt *v, const char *name, Domain **ret, Error *err)
                        : error_fail(err, -ENOMEM, "out of memory");
         free(xml);
         return r;
+}
+
+int virt_load_live_domain(Virt *v, const char *name, Domain **ret, Error *err)
+{
+        virDomainPtr dom;
+        int r = lookup(v, name, &dom, err);
+        if (r < 0)
+                return r;
+        int active = virDomainIsActive(dom);
+        char *xml = active == 1 ? virDomainGetXMLDesc(dom, 0) : NULL;
+        virDomainFree(dom);
+        if (active == 0)
+                return error_input(err,
+                                   "domain '%s' is not running; start it, or give its XML "
+                                   "file and --pid",
+                                   name);
+        return parse_xml(xml, name, ret, err);
+}
+
+int virt_load_domain(Virt *v, const char *name, Domain **ret, Error *err)
+{
+        virDomainPtr dom;
+        int r = lookup(v, name, &dom, err);
+        if (r < 0)
+                return r;
+        char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+        virDomainFree(dom);
+        return parse_xml(xml, name, ret, err);
 }
 
 int virt_define(Virt *v, const char *xml, Error *err)

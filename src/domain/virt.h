@@ -17,6 +17,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Virt *, virt_close)
 /* The persistent (inactive) definition of a domain, secrets included so a redefinition keeps
  * them. */
 int virt_load_domain(Virt *v, const char *name, Domain **ret, Error *err);
+/* The live definition of a running domain (its pins as libvirt applied them); an input error when
+ * the domain does not exist or is not running. */
+int virt_load_live_domain(Virt *v, const char *name, Domain **ret, Error *err);
 /* Defines (creates or replaces) a domain from XML. */
 int virt_define(Virt *v, const char *xml, Error *err);
 /* Names of every defined domain (persistent ones), a strv. */

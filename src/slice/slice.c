@@ -1316,3 +1316,27 @@ int slice_restore(Host *h, State *st, bool dry_run, SliceReport *rep, Error *err
         }
         return 0;
 }
+
+int slice_current_value(Host *h, const char *path, char **ret)
+{
+        *ret = NULL;
+        if (startswith(path, "kthread:")) {
+                unsigned pid;
+                _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = hwloc_bitmap_alloc();
+                if (!set)
+                        return -ENOMEM;
+                if (!kthread_same(h, path, &pid) || kthread_get(pid, set) < 0)
+                        return -ESRCH;
+                *ret = cpuset_format_list(set);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (shield_of(path)) {
+                _cleanup_(freep) char *cpus = strdup_printf("%s/cpuset.cpus", path);
+                return cpus ? host_read_line(h, cpus, ret) : -ENOMEM;
+        }
+        KnobKind kind = special_kind(path);
+        if (kind == KNOB_PLAIN)
+                return host_read_line(h, path, ret);
+        Knob k = {.path = (char *) path, .kind = kind};
+        return knob_get(h, &k, ret, NULL);
+}

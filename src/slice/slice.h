@@ -83,3 +83,7 @@ int slice_reconcile(Host *h, const Topology *t, State *st, const SlicePolicy *p,
 /* Undoes everything vmslice changed, whatever state it was left in: forgets every VM and writes
  * every journaled original back, in reverse order. */
 int slice_restore(Host *h, State *st, bool dry_run, SliceReport *rep, Error *err);
+
+/* The current value of a journaled knob as status shows it: a file's content, a kernel thread's
+ * affinity, a unit's AllowedCPUs=, the CPUs irqbalance bans, a host cgroup's CPUs. */
+int slice_current_value(Host *h, const char *path, char **ret);

@@ -323,15 +323,20 @@ int state_forget_original(State *s, const char *path, Error *err)
         return 0;
 }
 
-static int vm_file(const char *name, char *buf, size_t size)
+static int vm_file_ext(const char *name, const char *ext, char *buf, size_t size)
 {
         if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, "..") || name[0] == '.')
                 return -EINVAL;
         for (const char *p = name; *p; p++)
                 if ((unsigned char) *p < 0x20)
                         return -EINVAL;
-        int n = snprintf(buf, size, "%s.spec", name);
+        int n = snprintf(buf, size, "%s.%s", name, ext);
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int vm_file(const char *name, char *buf, size_t size)
+{
+        return vm_file_ext(name, "spec", buf, size);
 }
 
 int state_list_vms(State *s, char ***ret, Error *err)
@@ -421,8 +426,36 @@ int state_remove_vm(State *s, const char *name, Error *err)
         if (unlinkat(s->vmsfd, file, 0) < 0 && errno != ENOENT)
                 return error_fail(err, -errno, "cannot remove the slice record of '%s': %s", name,
                                   strerror(errno));
+        if (vm_file_ext(name, "placement", file, sizeof(file)) >= 0)
+                (void) unlinkat(s->vmsfd, file, 0);
         (void) fsync(s->vmsfd);
         return 0;
+}
+
+int state_write_placement(State *s, const char *name, const char *text, Error *err)
+{
+        char file[512];
+        if (vm_file_ext(name, "placement", file, sizeof(file)) < 0)
+                return error_input(err, "'%s' cannot be a VM name", name);
+        int r = write_atomic(s->vmsfd, file, text);
+        if (r < 0)
+                return error_fail(err, r, "cannot record the placement of '%s' in %s/vms: %s", name,
+                                  s->dir, strerror(-r));
+        return 0;
+}
+
+int state_read_placement(State *s, const char *name, char **ret)
+{
+        char file[512];
+        *ret = NULL;
+        if (vm_file_ext(name, "placement", file, sizeof(file)) < 0)
+                return -EINVAL;
+        int fd = openat(s->vmsfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = read_fd_full(fd, 64 * 1024, ret, NULL);
+        close(fd);
+        return r;
 }
 
 int state_fault_point(bool after_write)

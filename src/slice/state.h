@@ -45,6 +45,11 @@ int state_read_vm(State *s, const char *name, char **ret_text, Error *err);
 int state_write_vm(State *s, const char *name, const char *text, Error *err);
 int state_remove_vm(State *s, const char *name, Error *err);
 bool state_has_vm(State *s, const char *name);
+/* What the hook found of a running VM's threads at 'started begin' (vms/NAME.placement, lines
+ * "LEVEL CODE: message"), shown by status; removed with the VM's record. */
+int state_write_placement(State *s, const char *name, const char *text, Error *err);
+/* -ENOENT when there is none. */
+int state_read_placement(State *s, const char *name, char **ret);
 
 /* Fault injection for the crash and rollback tests: with VMSLICE_FAULT=N (N >= 1) the Nth
  * journaled change of this process exits at once, as kill -9 would: right after its original was

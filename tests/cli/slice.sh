@@ -144,6 +144,27 @@ else
         echo "ok $((_n += 1)) # SKIP no libsystemd or dbus-daemon: systemd D-Bus tests"
 fi
 
+# started begin: the VM's threads are checked against its pins and recorded for status (a fake
+# QEMU in the fixture); the VM starts either way
+rm -rf "$WORK/t" "$WORK/s" && mkdir -p "$WORK/t" "$WORK/s" && chmod 700 "$WORK/s"
+tar -C "$WORK/t" -xzf "$HOSTS/qemu/qemu-running-4vcpu.tar.gz"
+Q=$HOSTS/qemu/vm4.xml
+expect_rc 0 "hook: started begin without a slice does nothing" "${S[@]}" hook run vm4 started begin - <"$Q"
+[ ! -e "$WORK/s/vms/vm4.placement" ]; ok $? "... and records nothing"
+"$VMSLICE" "${S[@]}" prepare "$Q" >/dev/null 2>&1
+expect_rc 0 "hook: started begin" "${S[@]}" hook run vm4 started begin - <"$Q"
+expect_rc 0 "status after started begin" "${S[@]}" status
+[[ "$out" == *"ok   vcpu-pin:"* ]]; ok $? "... shows the vCPU threads checked against the pins"
+expect_rc 0 "status --json after started begin" "${S[@]}" status --json
+printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["vms"][0]["placement"]; assert any(f["code"]=="vcpu-pin" and f["level"]=="ok" for f in p)' 2>/dev/null
+ok $? "... and in JSON"
+rm -rf "$WORK/t" && mkdir -p "$WORK/t" && tar -C "$WORK/t" -xzf "$HOSTS/qemu/qemu-vcpu-unpinned.tar.gz"
+expect_rc 0 "hook: started begin, a vCPU off its pin" "${S[@]}" hook run vm4 started begin - <"$Q"
+expect_rc 0 "status" "${S[@]}" status
+[[ "$out" == *"fail vcpu-pin:"* ]]; ok $? "... reports the vCPU whose thread is not pinned"
+"$VMSLICE" "${S[@]}" restore >/dev/null 2>&1
+[ ! -e "$WORK/s/vms/vm4.placement" ]; ok $? "... and the record goes with the VM"
+
 # kill -9 in the middle of prepare, then restore
 fresh xeon-2s-interleaved
 VMSLICE_FAULT=7 "$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null 2>&1

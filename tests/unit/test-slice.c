@@ -146,9 +146,12 @@ static void layout(Host *h, const char *name, bool install)
                 assert_int_equal(archive_remove_tree(a), 0);
                 write_at(h, "sys/fs/cgroup/cgroup.procs", "1\n2\n300\n");
                 static const char *const procs[][2] = {
-                    {"1", "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9 "},
-                    {"2", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 9 "},
-                    {"300", "300 (sshd) S 1 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 99 "},
+                    {"1", "1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9"
+                          " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"},
+                    {"2", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 9"
+                          " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"},
+                    {"300", "300 (sshd) S 1 300 300 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 99"
+                            " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"},
                 };
                 for (size_t i = 0; i < ELEMENTSOF(procs); i++) {
                         snprintf(a, sizeof(a), "proc/%s", procs[i][0]);
