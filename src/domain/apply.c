@@ -151,10 +151,14 @@ static int set_cpu(xmlNodePtr root, const Plan *p)
         int r = 0;
         if (!cpu)
                 return -ENOMEM;
-        r |= dom_set_prop(cpu, "mode", "host-passthrough");
+        /* TCG (type='qemu') has no host CPU to pass through: QEMU's "max" model is its
+         * equivalent, and libvirt refuses host-passthrough there */
+        _cleanup_(freep) char *type = dom_prop(root, "type");
+        r |=
+            dom_set_prop(cpu, "mode", type && streq(type, "qemu") ? "maximum" : "host-passthrough");
         r |= dom_set_prop(cpu, "check", "none");
         dom_unset_prop(cpu, "match");
-        /* a model or vendor has no meaning for host-passthrough */
+        /* a model or vendor has no meaning for host-passthrough or maximum */
         dom_remove_all(cpu, "model");
         dom_remove_all(cpu, "vendor");
         dom_remove_all(cpu, "topology");

@@ -924,17 +924,25 @@ static void check_cpu(Lint *l)
         const Topology *t = l->t;
         xmlNodePtr cpu = l->cpu;
         _cleanup_(freep) char *mode = dom_prop(cpu, "mode");
-        bool passthrough = mode && streq(mode, "host-passthrough");
+        _cleanup_(freep) char *type = dom_prop(l->root, "type");
+        /* TCG (type='qemu'): host-passthrough does not start; "maximum" is its equivalent */
+        bool tcg = type && streq(type, "qemu");
+        const char *want = tcg ? "maximum" : "host-passthrough";
+        bool passthrough = mode && streq(mode, want);
         xmlNodePtr at = cpu ? cpu : l->vcpu_node;
 
         if (!cpu)
                 add(l, R_CPU_MODE, at, true,
                     "no <cpu>: the guest gets QEMU's default CPU model; use "
-                    "<cpu mode='host-passthrough'>");
+                    "<cpu mode='%s'>",
+                    want);
         else if (!passthrough)
-                add(l, R_CPU_MODE, cpu, true,
-                    "<cpu mode='%.32s'> hides host CPU features; use mode='host-passthrough'",
-                    mode ? mode : "custom");
+                add(l, R_CPU_MODE, cpu, true, "<cpu mode='%.32s'> %s; use mode='%s'",
+                    mode ? mode : "custom",
+                    tcg && mode && streq(mode, "host-passthrough")
+                        ? "does not start a TCG (type='qemu') domain"
+                        : "hides host CPU features",
+                    want);
 
         xmlNodePtr topo = dom_child(cpu, "topology");
         if (!topo && l->vcpus > 1) /* one vCPU is one socket of one core either way */

@@ -899,8 +899,16 @@ static int restore_shield(Host *h, State *st, const Shield *sh, const char *orig
                 return 0;
         }
         if (exists && streq(orig, SHIELD_ABSENT)) {
-                (void) move_tasks(h, sh->dir, sh->parent, sh->procs);
-                int r = host_rmdir(h, sh->dir);
+                /* a task may fork between the move and the rmdir (its child is born in the
+                 * cgroup): move again until it is empty, bounded */
+                int r = 0;
+                for (unsigned attempt = 0; attempt < 200; attempt++) {
+                        (void) move_tasks(h, sh->dir, sh->parent, sh->procs);
+                        r = host_rmdir(h, sh->dir);
+                        if (r != -EBUSY)
+                                break;
+                        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+                }
                 if (r < 0 && r != -ENOENT)
                         return error_fail(err, r,
                                           "cannot remove %s (tasks still in it?): %s; run 'vmslice "
@@ -1231,11 +1239,15 @@ static int reconcile(Host *h, const Topology *topo, State *st, const SliceSpec *
                         targets_done(&t);
                         return error_fail(err, -ENOMEM, "out of memory");
                 }
-                r = restore_path(h, st, pcopy, ocopy, dry_run, rep, err);
-                if (r < 0) {
-                        targets_done(&t);
-                        return r;
-                }
+                /* one knob that cannot be restored now does not keep the others changed: the
+                 * journal keeps it, and the first failure is returned after the rest */
+                int k = restore_path(h, st, pcopy, ocopy, dry_run, rep, err);
+                if (k < 0 && r >= 0)
+                        r = k;
+        }
+        if (r < 0) {
+                targets_done(&t);
+                return r;
         }
         for (size_t i = 0; i < t.n; i++) {
                 r = apply_knob(h, st, &t.k[i], p, dry_run, rep, err);
@@ -1310,11 +1322,11 @@ int slice_restore(Host *h, State *st, bool dry_run, SliceReport *rep, Error *err
                 _cleanup_(freep) char *orig = strdup(state_original_value(st, i));
                 if (!path || !orig)
                         return error_fail(err, -ENOMEM, "out of memory");
-                r = restore_path(h, st, path, orig, dry_run, rep, err);
-                if (r < 0)
-                        return r;
+                int k = restore_path(h, st, path, orig, dry_run, rep, err);
+                if (k < 0 && r >= 0)
+                        r = k; /* the rest is restored all the same */
         }
-        return 0;
+        return r;
 }
 
 int slice_current_value(Host *h, const char *path, char **ret)

@@ -26,6 +26,13 @@ fi
 
 expect_usage "--dry-run with --output" --root "$H6" apply "$D/good-tuned.xml" --dry-run --output "$WORK/x.xml"
 HR=$(unpack ryzen-5900x)
+# TCG (type='qemu'): libvirt refuses host-passthrough there; QEMU's "max" model is the equivalent
+sed -e "s/type='kvm'/type='qemu'/" -e 's/type="kvm"/type="qemu"/' "$D/virt-install-linux.xml" >"$WORK/tcg.xml"
+expect_rc 0 "apply a TCG domain" --root "$H6" apply "$WORK/tcg.xml"
+[[ "$out" == *'<cpu mode="maximum"'* && "$out" != *"host-passthrough"* ]]; ok $? "... gives it <cpu mode='maximum'>"
+printf '%s\n' "$out" >"$WORK/tcg-applied.xml"
+expect_rc 0 "lint of the applied TCG domain" --root "$H6" lint "$WORK/tcg-applied.xml"
+[[ "$out" != *"cpu-mode"* ]]; ok $? "... has no cpu-mode finding"
 expect_rc 0 "apply a domain whose GPU this host lacks" --root "$HR" apply "$D/seed-000-gaming.xml"
 [[ "$err" == *"warning: the domain passes through PCI device 0000:01:00.0, which this host does not have"* ]]
 ok $? "... warns that the device is not here and plans anyway"
