@@ -91,17 +91,7 @@ static int open_all(const CliContext *ctx, Host **ret_h, Topology **ret_t, State
         return 0;
 }
 
-/* What prepare and release need: the host, its topology, the state directory, the settings
- * file and the policy of its [defaults]. */
-typedef struct SliceEnv {
-        Host *h;
-        Topology *t;
-        State *st;
-        SliceConfig *conf;
-        SlicePolicy policy;
-} SliceEnv;
-
-static void slice_env_done(SliceEnv *e)
+void slice_env_done(SliceEnv *e)
 {
         slice_config_free(e->conf);
         state_close(e->st);
@@ -110,7 +100,7 @@ static void slice_env_done(SliceEnv *e)
         *e = (SliceEnv){0};
 }
 
-static int slice_env_open(const CliContext *ctx, SliceEnv *e)
+int slice_env_open(const CliContext *ctx, SliceEnv *e)
 {
         int r = open_all(ctx, &e->h, &e->t, &e->st);
         if (r == 0)
