@@ -607,14 +607,30 @@ static int bench_spec(hwloc_const_bitmap_t cpus, SliceSpec **ret)
 
 static void print_notes(const SliceReport *rep)
 {
+        for (size_t i = 0; i < rep->n; i++) /* knobs the kernel refused: they stay as they are */
+                if (!rep->changes[i].to)
+                        fprintf(stderr, "vmslice: note: %s kept at '%s' (%s)\n",
+                                rep->changes[i].path,
+                                rep->changes[i].from ? rep->changes[i].from : "",
+                                rep->changes[i].note ? rep->changes[i].note : "refused");
         for (char **n = rep->notes; n && *n; n++)
                 fprintf(stderr, "vmslice: note: %s\n", *n);
 }
 
-/* Other VMs' slices would be in both runs (and their CPUs perhaps measured): refuse. */
+/* cgroup v1's host cpuset, as src/slice/slice.c names it */
+#define SLICE_HOST_CPUSET "/sys/fs/cgroup/cpuset/vmslice.host"
+
+/* Other VMs' slices would be in both runs (and their CPUs perhaps measured), and a slice of
+ * another state directory would have its changes journaled here as originals: refuse both. */
 static int check_no_vms(SliceEnv *e)
 {
         Error err = {0};
+        if (host_exists(e->h, SLICE_HOST_CPUSET) && !state_original(e->st, SLICE_HOST_CPUSET))
+                return cli_errorf(EXIT_FAIL,
+                                  "bench --compare: %s exists but is not in the journal of %s: a "
+                                  "slice of another state directory is active; release it (or "
+                                  "'vmslice --state-dir DIR restore' it) first",
+                                  SLICE_HOST_CPUSET, state_dir(e->st));
         _cleanup_(strv_freep) char **names = NULL;
         if (state_list_vms(e->st, &names, &err) < 0)
                 return cli_error(&err);
