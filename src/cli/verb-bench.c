@@ -475,9 +475,9 @@ static char *cyclictest_text(const ProbeResult *r, unsigned size_us)
 
 static void json_percentiles(JsonWriter *w, const ProbeResult *r, const Histogram *h)
 {
-        json_double(w, "p50_us", us(histogram_percentile_ns(h, 500000)));
-        json_double(w, "p99_us", us(histogram_percentile_ns(h, 990000)));
-        json_double(w, "p999_us", us(histogram_percentile_ns(h, 999000)));
+        json_fixed(w, "p50_us", us(histogram_percentile_ns(h, 500000)), 3);
+        json_fixed(w, "p99_us", us(histogram_percentile_ns(h, 990000)), 3);
+        json_fixed(w, "p999_us", us(histogram_percentile_ns(h, 999000)), 3);
 }
 
 static void json_stall_fields(JsonWriter *w, const ProbeResult *r, const ProbeCpu *c)
@@ -485,12 +485,12 @@ static void json_stall_fields(JsonWriter *w, const ProbeResult *r, const ProbeCp
         uint64_t elapsed = c ? c->elapsed_ns : r->elapsed_ns,
                  stolen = c ? c->stolen_ns : r->stolen_ns;
         const Histogram *h = c ? c->hist : r->hist;
-        json_double(w, "availability", probe_availability(elapsed, stolen));
-        json_double(w, "elapsed_us", us(elapsed));
-        json_double(w, "stolen_us", us(stolen));
+        json_fixed(w, "availability", probe_availability(elapsed, stolen), 6);
+        json_fixed(w, "elapsed_us", us(elapsed), 3);
+        json_fixed(w, "stolen_us", us(stolen), 3);
         json_uint(w, "loops", c ? c->loops : r->loops);
         json_uint(w, "gaps", h->count);
-        json_double(w, "max_gap_us", us(h->max_ns));
+        json_fixed(w, "max_gap_us", us(h->max_ns), 3);
         json_percentiles(w, r, h);
 }
 
@@ -499,10 +499,10 @@ static void json_timer_fields(JsonWriter *w, const ProbeResult *r, const ProbeCp
         const Histogram *h = c ? c->hist : r->hist;
         json_uint(w, "cycles", h->count);
         json_uint(w, "overruns", c ? c->overruns : r->overruns);
-        json_double(w, "min_us", h->count ? us(h->min_ns) : 0);
-        json_double(w, "avg_us", us(histogram_mean_ns(h)));
+        json_fixed(w, "min_us", h->count ? us(h->min_ns) : 0, 3);
+        json_fixed(w, "avg_us", us(histogram_mean_ns(h)), 3);
         json_percentiles(w, r, h);
-        json_double(w, "max_us", us(h->max_ns));
+        json_fixed(w, "max_us", us(h->max_ns), 3);
 }
 
 static void json_probe(JsonWriter *w, const char *key, const BenchArgs *a, const BenchProbe *p)

@@ -10,6 +10,7 @@
 #include "cpuset-util.h"
 #include "histogram.h"
 #include "interrupts.h"
+#include "json-writer.h"
 #include "load.h"
 #include "probe.h"
 #include "stall.h"
@@ -269,6 +270,7 @@ static void test_cyclictest_format(void **state)
         assert_int_equal(histogram_format_cyclictest(cols, 1, HISTOGRAM_LINEAR_US + 1, &text),
                          -EINVAL);
         assert_int_equal(histogram_format_cyclictest(cols, 0, 10, &text), -EINVAL);
+        free(TAKE_PTR(text));
         assert_int_equal(histogram_format_cyclictest(cols, 1, HISTOGRAM_LINEAR_US, &text), 0);
         assert_non_null(strstr(text, "\n004095 000000\n# Total: 000000006\n"));
 }
@@ -534,7 +536,7 @@ static void test_interrupts_delta(void **state)
 /* Through a host: a fixture whose CPU 6, 22 and 25 are offline has no columns for them. */
 static void test_interrupts_fixture(void **state)
 {
-        Host *h = fixture_host("ryzen-5950x-offline");
+        _cleanup_(host_freep) Host *h = fixture_host("ryzen-5950x-offline");
         _cleanup_(interrupts_freep) Interrupts *irq = NULL;
         Error err = {0};
         assert_int_equal(interrupts_read(h, &irq, &err), 0);
@@ -545,6 +547,23 @@ static void test_interrupts_fixture(void **state)
         assert_int_equal(t->counts[6], 7); /* the fixture counts the CPU number there */
         assert_string_equal(row(irq, "40")->name, "enp5s0");
         assert_string_equal(row(irq, "RES")->name, "Rescheduling interrupts");
+}
+
+/* ---- JSON numbers of the reports ---- */
+
+static void test_json_fixed(void **state)
+{
+        JsonWriter w = {0};
+        json_begin_array(&w, NULL);
+        json_fixed(&w, NULL, 1000000.0, 3);
+        json_fixed(&w, NULL, 45926.6, 3);
+        json_fixed(&w, NULL, 0.1234567, 6);
+        json_fixed(&w, NULL, 12.0004, 3);
+        json_fixed(&w, NULL, -0.0001, 3);
+        json_fixed(&w, NULL, 1.0, 6);
+        json_end_array(&w);
+        _cleanup_(freep) char *s = json_steal(&w);
+        assert_string_equal(s, "[\n  1000000,\n  45926.6,\n  0.123457,\n  12,\n  0,\n  1\n]\n");
 }
 
 /* ---- load specs ---- */
@@ -605,6 +624,7 @@ int main(void)
             cmocka_unit_test(test_interrupts_columns),
             cmocka_unit_test(test_interrupts_delta),
             cmocka_unit_test(test_interrupts_fixture),
+            cmocka_unit_test(test_json_fixed),
             cmocka_unit_test(test_load_spec),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
