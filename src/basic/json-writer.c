@@ -3,6 +3,8 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 static void indent(JsonWriter *w)
 {
@@ -128,6 +130,28 @@ void json_double(JsonWriter *w, const char *key, double value)
                 sbuf_appendf(&w->buf, "%.6g", value);
         else
                 sbuf_append(&w->buf, "null");
+}
+
+void json_fixed(JsonWriter *w, const char *key, double value, unsigned decimals)
+{
+        char num[64];
+        if (!isfinite(value) || fabs(value) >= 1e18) {
+                json_double(w, key, value);
+                return;
+        }
+        snprintf(num, sizeof(num), "%.*f", (int) MIN(decimals, 9U), value);
+        char *dot = strchr(num, '.');
+        if (dot) {
+                char *end = num + strlen(num);
+                while (end > dot + 1 && end[-1] == '0')
+                        *--end = 0;
+                if (end == dot + 1)
+                        *dot = 0;
+        }
+        if (streq(num, "-0"))
+                strcpy(num, "0");
+        member(w, key);
+        sbuf_append(&w->buf, num);
 }
 
 void json_bool(JsonWriter *w, const char *key, bool value)

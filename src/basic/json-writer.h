@@ -25,6 +25,8 @@ void json_string(JsonWriter *w, const char *key, const char *value); /* NULL wri
 void json_int(JsonWriter *w, const char *key, int64_t value);
 void json_uint(JsonWriter *w, const char *key, uint64_t value);
 void json_double(JsonWriter *w, const char *key, double value);
+/* A number with a fixed number of decimals, trailing zeros dropped (12.5, 1000000.125, 3). */
+void json_fixed(JsonWriter *w, const char *key, double value, unsigned decimals);
 void json_bool(JsonWriter *w, const char *key, bool value);
 void json_null(JsonWriter *w, const char *key);
 /* Returns the document with a trailing newline (caller frees), NULL on OOM or misuse. */

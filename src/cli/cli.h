@@ -7,6 +7,7 @@
 #include "error.h"
 #include "host.h"
 #include "plan.h"
+#include "slice.h"
 #include "topology.h"
 #include "virt.h"
 
@@ -41,6 +42,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv);
 int verb_hook(const CliContext *ctx, int argc, char **argv);
 int verb_lint(const CliContext *ctx, int argc, char **argv);
 int verb_check(const CliContext *ctx, int argc, char **argv);
+int verb_bench(const CliContext *ctx, int argc, char **argv);
 
 /* Prints "vmslice: <message>" to stderr and returns the exit status for it (2 for bad input). */
 int cli_error(const Error *err);
@@ -95,3 +97,16 @@ int cli_slice_settings(Host *h, SliceConfig **ret_conf, SlicePolicy *ret_policy)
 
 /* Prints a plan's explanation lines ("# ...", with explain) and warnings to stderr. */
 void cli_print_plan_notes(const Plan *p, bool explain);
+
+/* What prepare and release need: the host, its topology, the state directory (--state-dir), the
+ * settings file and the policy of its [defaults]. Opened with errors printed (0 or an exit status).
+ */
+typedef struct SliceEnv {
+        Host *h;
+        Topology *t;
+        State *st;
+        SliceConfig *conf;
+        SlicePolicy policy;
+} SliceEnv;
+int slice_env_open(const CliContext *ctx, SliceEnv *e);
+void slice_env_done(SliceEnv *e);

@@ -92,17 +92,7 @@ static int open_all(const CliContext *ctx, Host **ret_h, Topology **ret_t, State
         return 0;
 }
 
-/* What prepare and release need: the host, its topology, the state directory, the settings
- * file and the policy of its [defaults]. */
-typedef struct SliceEnv {
-        Host *h;
-        Topology *t;
-        State *st;
-        SliceConfig *conf;
-        SlicePolicy policy;
-} SliceEnv;
-
-static void slice_env_done(SliceEnv *e)
+void slice_env_done(SliceEnv *e)
 {
         slice_config_free(e->conf);
         state_close(e->st);
@@ -119,7 +109,7 @@ int cli_slice_settings(Host *h, SliceConfig **ret_conf, SlicePolicy *ret_policy)
         return r;
 }
 
-static int slice_env_open(const CliContext *ctx, SliceEnv *e)
+int slice_env_open(const CliContext *ctx, SliceEnv *e)
 {
         int r = open_all(ctx, &e->h, &e->t, &e->st);
         return r == 0 ? cli_slice_settings(e->h, &e->conf, &e->policy) : r;
