@@ -51,16 +51,61 @@ cleanup() {
                 wait "$LOADPID" 2>/dev/null || true
         fi
         LOADPID=
-        if [ $SHIELD = 1 ]; then cset shield --reset >/dev/null 2>&1 || true; fi
+        if [ $SHIELD != 0 ]; then shield_off >/dev/null 2>&1 || true; fi
+        if [ -n "$GUARD" ]; then kill "$GUARD" 2>/dev/null || true; fi
         SHIELD=0
         "$VMSLICE" --state-dir "$WORK/state" restore >/dev/null 2>&1 || true
 }
 trap 'cleanup; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
+# another slice appearing while a row is measured would make it meaningless (a shared machine)
+GUARD=
+guard_on() {
+        (while sleep 0.2; do [ -e /sys/fs/cgroup/cpuset/vmslice.host ] && touch "$WORK/foreign"; done) &
+        GUARD=$!
+}
+guard_off() {
+        kill "$GUARD" 2>/dev/null || true
+        wait "$GUARD" 2>/dev/null || true
+        GUARD=
+        [ ! -e "$WORK/foreign" ] || die "another slice (/sys/fs/cgroup/cpuset/vmslice.host) appeared during the run; run again when the machine is quiet"
+}
+# cset shield makes its two sets CPU-exclusive, which the kernel refuses (EINVAL) while a sibling
+# cpuset spans the same CPUs, as libvirt's "machine" cpuset does; then the same two sets are made
+# with cset set/proc, without cpu_exclusive
+HOSTCPUS=$(python3 -c 'import os, sys; print(",".join(str(c) for c in sorted(os.sched_getaffinity(1)) if c != int(sys.argv[1])))' "$CPU")
+METHOD=
+shield_on() {
+        if cset shield --cpu "$CPU" --kthread on >&2; then
+                SHIELD=shield
+                METHOD="cset shield --cpu $CPU --kthread on"
+                return
+        fi
+        cset shield --reset >&2 || true
+        local mems
+        mems=$(cat /sys/fs/cgroup/cpuset/cpuset.mems)
+        SHIELD=sets
+        cset set --cpu="$CPU" --mem="$mems" --set=user >&2
+        cset set --cpu="$HOSTCPUS" --mem="$mems" --set=system >&2
+        cset proc --move --fromset=root --toset=system --kthread --force >&2
+        METHOD="cset set/proc: the sets of cset shield --cpu $CPU --kthread on, without cpu_exclusive (cset shield itself got EINVAL: libvirt's machine cpuset spans CPU $CPU)"
+}
+shield_off() {
+        if [ $SHIELD = shield ]; then
+                cset shield --reset >&2
+        elif [ $SHIELD = sets ]; then
+                cset proc --move --fromset=system --toset=root --kthread --force >&2 || true
+                cset proc --move --fromset=user --toset=root --force >&2 || true
+                cset set --destroy --set=user >&2
+                cset set --destroy --set=system >&2
+        fi
+        SHIELD=0
+}
 load_on() { "${LOAD[@]}" >/dev/null 2>&1 & LOADPID=$!; sleep 2; }
 load_off() { kill -TERM "$LOADPID"; wait "$LOADPID" 2>/dev/null || true; LOADPID=; }
 BENCH=(bench --cpus "$CPU" --duration "$DURATION" --json)
 
+guard_on
 echo "idle machine..." >&2
 "$VMSLICE" "${BENCH[@]}" >"$WORK/idle.json"
 echo "stress-ng, no isolation..." >&2
@@ -69,13 +114,12 @@ load_on
 load_off
 echo "stress-ng, cset shield --cpu $CPU --kthread on..." >&2
 load_on
-cset shield --cpu "$CPU" --kthread on >&2
-SHIELD=1
+shield_on
 # cset prints its own messages on stdout: the report goes to its file from inside the shield
-OUTFILE=$WORK/cset.json cset shield --exec -- /bin/sh -c 'exec "$@" >"$OUTFILE"' sh "$VMSLICE" "${BENCH[@]}" >&2
-cset shield --reset >&2
-SHIELD=0
+OUTFILE=$WORK/cset.json cset proc --set=user --exec -- /bin/sh -c 'exec "$@" >"$OUTFILE"' sh "$VMSLICE" "${BENCH[@]}" >&2
+shield_off
 load_off
+guard_off
 echo "stress-ng, vmslice bench --compare..." >&2
 load_on
 "$VMSLICE" --state-dir "$WORK/state" "${BENCH[@]}" --compare >"$WORK/vmslice.json"
@@ -83,9 +127,9 @@ load_off
 
 mkdir -p "$(dirname "$OUT")"
 python3 - "$WORK" "$DURATION" "$CPU" "${LOAD[*]}" "$("$VMSLICE" --version)" \
-        "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" >"$OUT" <<'PY'
+        "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" "$METHOD" >"$OUT" <<'PY'
 import json, os, platform, sys
-work, duration, cpu, load, version, rev = sys.argv[1:]
+work, duration, cpu, load, version, rev, method = sys.argv[1:]
 def rd(name):
     return json.load(open(os.path.join(work, name)))
 vm = rd("vmslice.json")
@@ -102,6 +146,7 @@ print(f"# vmslice bench on CPU {cpu}: no isolation, cset shield and vmslice unde
 print(f"# {version} ({rev}), kernel {platform.release()}, {os.cpu_count()} CPUs, {model}, {virt}")
 print(f"# {duration} s per probe; stall threshold 5 us; timer every 1000 us, SCHED_OTHER")
 print(f"# load: {load.replace(work, '$WORK')}")
+print(f"# shield: {method}")
 print()
 head = ("", "availability", "max gap", "p99.9 gap", "p99 gap", "timer p99", "timer p99.9", "timer max")
 print(f"{head[0]:34} {head[1]:>12} {head[2]:>11} {head[3]:>11} {head[4]:>9} {head[5]:>10} {head[6]:>11} {head[7]:>10}")

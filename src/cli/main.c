@@ -31,7 +31,7 @@ static const Verb verbs[] = {
      verb_check},
     {"hook", "install|uninstall|run", "the libvirt qemu hook that prepares and releases slices",
      verb_hook},
-    {"bench", "[--cpus LIST] [--compare]",
+    {"bench", "[--compare] [options]",
      "measure CPU stalls and timer latency, without and with a slice", verb_bench},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},
     {"version", "", "print the version", verb_version},

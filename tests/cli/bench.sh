@@ -74,21 +74,17 @@ def check(r, where):
     cpus = [int(x) for x in r["cpus"].split(",")]
     for key in ("duration_s", "slice", "dma_latency", "load", "stall", "timer"):
         need(key in r, where + ": " + key)
+    for name, check_probe in (("stall", check_stall), ("timer", check_timer)):
+        p = r.get(name)
+        if not p:
+            continue
+        check_probe(p, where + "." + name)
+        need([c["cpu"] for c in p["per_cpu"]] == cpus, where + "." + name + ": one entry per CPU")
+        for c in p["per_cpu"]:
+            check_probe(c, where + "." + name + ".per_cpu")
+        check_irqs(p, where + "." + name, cpus)
     if r.get("stall"):
-        s = r["stall"]
-        check_stall(s, where + ".stall")
-        need([c["cpu"] for c in s["per_cpu"]] == cpus, where + ".stall: one entry per CPU")
-        for c in s["per_cpu"]:
-            check_stall(c, where + ".stall.per_cpu")
-        need(s["gaps"] == sum(c["gaps"] for c in s["per_cpu"]), where + ".stall: gaps add up")
-        check_irqs(s, where + ".stall", cpus)
-    if r.get("timer"):
-        t = r["timer"]
-        check_timer(t, where + ".timer")
-        need([c["cpu"] for c in t["per_cpu"]] == cpus, where + ".timer: one entry per CPU")
-        for c in t["per_cpu"]:
-            check_timer(c, where + ".timer.per_cpu")
-        check_irqs(t, where + ".timer", cpus)
+        need(r["stall"]["gaps"] == sum(c["gaps"] for c in r["stall"]["per_cpu"]), where + ".stall: gaps add up")
 if compare:
     need(doc["version"] == 1 and set(doc) == {"version", "without", "with"}, "compare: keys")
     need(doc["without"]["slice"] is False and doc["with"]["slice"] is True, "compare: slice flags")
