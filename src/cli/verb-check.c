@@ -231,14 +231,8 @@ int verb_check(const CliContext *ctx, int argc, char **argv)
                 if (virt_open(uri, &v, &err) < 0 || virt_load_live_domain(v, arg, &d, &err) < 0)
                         return cli_error(&err);
         }
-        if (pid == 0 && qemu_pid_from_libvirt(h, d->name, &pid, &err) < 0)
-                return cli_error(&err);
-
-        uint64_t memory = 0;
-        if (check_guest_memory(d, &memory) < 0)
-                return cli_errorf(EXIT_USAGE, "%s: <memory> is not a size", d->source);
         _cleanup_(qemu_proc_freep) QemuProc *q = NULL;
-        if (qemu_proc_load(h, pid, memory, &q, &err) < 0)
+        if (check_load_qemu(h, d, pid, &q, &err) < 0)
                 return cli_error(&err);
 
         _cleanup_(state_closep) State *st = NULL;

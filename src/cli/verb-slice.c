@@ -399,13 +399,10 @@ static void record_placement(Host *h, const Topology *t, State *st, const Domain
                              const SlicePolicy *p)
 {
         Error err = {0};
-        unsigned pid = 0;
-        uint64_t memory = 0;
         _cleanup_(qemu_proc_freep) QemuProc *q = NULL;
         _cleanup_(check_result_done) CheckResult res = {0};
         SBuf b = {0};
-        if (qemu_pid_from_libvirt(h, d->name, &pid, &err) >= 0 &&
-            check_guest_memory(d, &memory) >= 0 && qemu_proc_load(h, pid, memory, &q, &err) >= 0) {
+        if (check_load_qemu(h, d, 0, &q, &err) >= 0) {
                 CheckInput in = {
                     .host = h,
                     .topology = t,

@@ -315,6 +315,22 @@ static void list_edit(Host *h, const char *path, const char *pid, bool add)
         sbuf_done(&b);
 }
 
+/* Takes pid out of the task lists (named base) of dir and of its child cgroups, except keep. */
+static void drop_task(Host *h, const char *dir, const char *base, const char *pid, const char *keep)
+{
+        _cleanup_(freep) char *own = strdup_printf("%s/%s", dir, base);
+        if (own && !streq(own, keep) && host_exists(h, own))
+                list_edit(h, own, pid, false);
+        _cleanup_(strv_freep) char **kids = NULL;
+        if (host_list_dir(h, dir, &kids) < 0)
+                return;
+        for (char **k = kids; *k; k++) {
+                _cleanup_(freep) char *q = strdup_printf("%s/%s/%s", dir, *k, base);
+                if (q && !streq(q, keep) && host_exists(h, q))
+                        list_edit(h, q, pid, false);
+        }
+}
+
 static int fixture_move_task(Host *h, const char *path, const char *value)
 {
         _cleanup_(freep) char *pid = strdup(value), *dir = strdup(path);
@@ -325,29 +341,13 @@ static int fixture_move_task(Host *h, const char *path, const char *value)
                 return -ENOENT;
         char *base = strrchr(dir, '/');
         *base++ = 0;
+        /* out of the parent, the siblings (and this cgroup) and the children */
         char *parent_end = strrchr(dir, '/');
-        if (parent_end && parent_end != dir) {
-                _cleanup_(freep) char *parent = strndup(dir, (size_t) (parent_end - dir));
-                _cleanup_(strv_freep) char **kids = NULL;
-                if (parent && host_list_dir(h, parent, &kids) >= 0) {
-                        _cleanup_(freep) char *p = strdup_printf("%s/%s", parent, base);
-                        if (p)
-                                list_edit(h, p, pid, false);
-                        for (char **k = kids; *k; k++) {
-                                _cleanup_(freep) char *q =
-                                    strdup_printf("%s/%s/%s", parent, *k, base);
-                                if (q && !streq(q, path) && host_exists(h, q))
-                                        list_edit(h, q, pid, false);
-                        }
-                }
-        }
-        _cleanup_(strv_freep) char **kids = NULL;
-        if (host_list_dir(h, dir, &kids) >= 0)
-                for (char **k = kids; *k; k++) {
-                        _cleanup_(freep) char *q = strdup_printf("%s/%s/%s", dir, *k, base);
-                        if (q && host_exists(h, q))
-                                list_edit(h, q, pid, false);
-                }
+        _cleanup_(freep) char *parent =
+            parent_end && parent_end != dir ? strndup(dir, (size_t) (parent_end - dir)) : NULL;
+        if (parent)
+                drop_task(h, parent, base, pid, path);
+        drop_task(h, dir, base, pid, path);
         list_edit(h, path, pid, true);
         return 0;
 }
@@ -389,6 +389,14 @@ static int split_parent(Host *h, const char *path, int *ret_dirfd, char **ret_na
         return 0;
 }
 
+/* An empty file, unless one is there. */
+static void create_empty(int dirfd, const char *name)
+{
+        int f = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f >= 0)
+                close(f);
+}
+
 int host_mkdir(Host *h, const char *path)
 {
         int dfd;
@@ -405,22 +413,12 @@ int host_mkdir(Host *h, const char *path)
                 DIR *d = pfd >= 0 ? fdopendir(pfd) : NULL;
                 struct dirent *de;
                 while (nfd >= 0 && d && (de = readdir(d)))
-                        if (de->d_type == DT_REG) {
-                                int f = openat(nfd, de->d_name,
-                                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                               0644);
-                                if (f >= 0)
-                                        close(f);
-                        }
+                        if (de->d_type == DT_REG)
+                                create_empty(nfd, de->d_name);
                 /* and a cpuset cgroup has these, even where its parent (a v2 root) does not */
-                static const char *const cpuset_files[] = {"cpuset.cpus", "cpuset.mems"};
-                for (size_t i = 0; nfd >= 0 && startswith(path, "/sys/fs/cgroup/") &&
-                                   i < ELEMENTSOF(cpuset_files);
-                     i++) {
-                        int f = openat(nfd, cpuset_files[i],
-                                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                        if (f >= 0)
-                                close(f);
+                if (nfd >= 0 && startswith(path, "/sys/fs/cgroup/")) {
+                        create_empty(nfd, "cpuset.cpus");
+                        create_empty(nfd, "cpuset.mems");
                 }
                 if (d)
                         closedir(d);

@@ -94,6 +94,19 @@ int check_guest_memory(const Domain *d, uint64_t *ret)
         return dom_parse_memory(m, NULL, ret);
 }
 
+int check_load_qemu(Host *h, const Domain *d, unsigned pid, QemuProc **ret, Error *err)
+{
+        uint64_t memory = 0;
+        if (pid == 0) {
+                int r = qemu_pid_from_libvirt(h, d->name, &pid, err);
+                if (r < 0)
+                        return r;
+        }
+        if (check_guest_memory(d, &memory) < 0)
+                return error_input(err, "%s: <memory> is not a size", d->source);
+        return qemu_proc_load(h, pid, memory, ret, err);
+}
+
 /* ---- helpers ---- */
 
 typedef struct Ctx {

@@ -69,6 +69,10 @@ typedef struct CheckInput {
 /* The guest memory of a domain (<memory>, bytes; 0 when it has none), for qemu_proc_load(). */
 int check_guest_memory(const Domain *d, uint64_t *ret);
 
+/* The running QEMU of a domain: pid, or (pid 0) the one libvirt's pid file names, loaded with the
+ * domain's guest memory. A <memory> that is not a size is an input error. */
+int check_load_qemu(Host *h, const Domain *d, unsigned pid, QemuProc **ret, Error *err);
+
 /* Checks a running VM. Sleeps for interval_ms (less the time the other checks took) between two
  * reads of /proc/interrupts. Checks the slice with a dry run of its reconciliation, holding the
  * state directory's lock (which state_open() took). A domain whose pins or hugepages are malformed

@@ -412,6 +412,49 @@ static char *vm_libvirt_cgroup(Host *h, const char *name)
  * as with isolcpus, without a reboot. They are remote partitions (kernel 6.7+): the CPUs are
  * handed down through cpuset.cpus.exclusive of every cgroup from libvirt's partition down, and
  * the VM's cgroups vanish when it stops, taking their settings with them. */
+/* A running VM's libvirt/ cgroup, with its vCPU cgroups (vcpuN, holding libvirt's pin as
+ * cpuset.cpus) whose pins lie in the VM's CPUs in *ret_vcpus and the union of those pins in vm.
+ * NULL when the VM does not run, the kernel has no cpuset.cpus.exclusive (said in rep), or no
+ * vCPU cgroup qualifies. */
+static char *vm_vcpus(Host *h, const SliceSpec *spec, char ***ret_vcpus, hwloc_bitmap_t vm,
+                      SliceReport *rep)
+{
+        _cleanup_(freep) char *dir = vm_libvirt_cgroup(h, spec->name);
+        _cleanup_(freep) char *excl = dir ? strdup_printf("%s/cpuset.cpus.exclusive", dir) : NULL;
+        _cleanup_(strv_freep) char **kids = NULL, **vcpus = NULL;
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t pin = hwloc_bitmap_alloc();
+        hwloc_bitmap_zero(vm);
+        if (!excl || !pin)
+                return NULL;
+        if (!host_exists(h, excl)) {
+                report_note(rep,
+                            "partition = yes: this kernel has no cpuset.cpus.exclusive (6.7 or "
+                            "later has it); '%s' runs without isolated partitions",
+                            spec->name);
+                return NULL;
+        }
+        if (host_list_dir(h, dir, &kids) < 0)
+                return NULL;
+        for (char **k = kids; *k; k++) {
+                if (!startswith(*k, "vcpu") ||
+                    host_read_cpusetf(h, pin, "%s/%s/cpuset.cpus", dir, *k) < 0 ||
+                    hwloc_bitmap_iszero(pin) || !hwloc_bitmap_isincluded(pin, spec->cpus))
+                        continue;
+                hwloc_bitmap_or(vm, vm, pin);
+                if (strv_push(&vcpus, strdup(*k)) < 0)
+                        return NULL;
+        }
+        if (!vcpus)
+                return NULL;
+        *ret_vcpus = TAKE_PTR(vcpus);
+        return TAKE_PTR(dir);
+}
+
+/* Optional (partition = yes): each running VM's vCPU cgroups become isolated partitions: their
+ * CPUs leave the scheduler's load balancing as with isolcpus, without a reboot. They are remote
+ * partitions (kernel 6.7+): the CPUs are handed down through cpuset.cpus.exclusive of every
+ * cgroup from libvirt's partition (machine.slice, the first level) down, ancestors first, and
+ * the VM's cgroups vanish when it stops, taking their settings with them. */
 static void add_partitions(Targets *t, Host *h, SliceSpec *const *vms, size_t n, SliceReport *rep)
 {
         if (!host_exists(h, CGROUP_V2 "/cgroup.controllers"))
@@ -424,28 +467,38 @@ static void add_partitions(Targets *t, Host *h, SliceSpec *const *vms, size_t n,
                 t->oom = true;
                 return;
         }
-        size_t first = t->n; /* the top cgroup's target goes before the VMs' */
+        const size_t base = strlen(CGROUP_V2) + 1;
         for (size_t v = 0; v < n; v++) {
-                _cleanup_(freep) char *dir = vm_libvirt_cgroup(h, vms[v]->name);
-                _cleanup_(strv_freep) char **kids = NULL;
-                if (!dir || host_list_dir(h, dir, &kids) < 0)
+                _cleanup_(strv_freep) char **vcpus = NULL;
+                _cleanup_(freep) char *dir = vm_vcpus(h, vms[v], &vcpus, one, rep);
+                const char *slash = dir ? strchr(dir + base, '/') : NULL;
+                if (!slash)
                         continue;
-                _cleanup_(freep) char *excl = strdup_printf("%s/cpuset.cpus.exclusive", dir);
-                if (!excl || !host_exists(h, excl)) {
-                        report_note(rep,
-                                    "partition = yes: this kernel has no cpuset.cpus.exclusive "
-                                    "(6.7 or later has it); '%s' runs without isolated partitions",
-                                    vms[v]->name);
+                hwloc_bitmap_or(all, all, one);
+                if (!top)
+                        top = strndup(dir, (size_t) (slash - dir));
+        }
+        if (!top)
+                return;
+        target_add(t, KNOB_LIST, strdup_printf("%s/cpuset.cpus.exclusive", top),
+                   cpuset_format_list(all));
+        for (size_t v = 0; v < n; v++) {
+                _cleanup_(strv_freep) char **vcpus = NULL;
+                _cleanup_(freep) char *dir = vm_vcpus(h, vms[v], &vcpus, one, NULL);
+                const char *slash = dir ? strchr(dir + base, '/') : NULL;
+                if (!slash)
                         continue;
-                }
-                hwloc_bitmap_zero(one);
-                size_t at = t->n;
-                for (char **k = kids; *k; k++) {
-                        if (!startswith(*k, "vcpu") ||
-                            host_read_cpusetf(h, pin, "%s/%s/cpuset.cpus", dir, *k) < 0 ||
-                            hwloc_bitmap_iszero(pin) || !hwloc_bitmap_isincluded(pin, vms[v]->cpus))
+                /* the cgroups between libvirt's partition and libvirt/, libvirt/, its vCPUs */
+                for (const char *p = strchr(slash + 1, '/'); p; p = strchr(p + 1, '/'))
+                        target_add(
+                            t, KNOB_LIST,
+                            strdup_printf("%.*s/cpuset.cpus.exclusive", (int) (p - dir), dir),
+                            cpuset_format_list(one));
+                target_add(t, KNOB_LIST, strdup_printf("%s/cpuset.cpus.exclusive", dir),
+                           cpuset_format_list(one));
+                for (char **k = vcpus; *k; k++) {
+                        if (host_read_cpusetf(h, pin, "%s/%s/cpuset.cpus", dir, *k) < 0)
                                 continue;
-                        hwloc_bitmap_or(one, one, pin);
                         target_add(t, KNOB_LIST,
                                    strdup_printf("%s/%s/cpuset.cpus.exclusive", dir, *k),
                                    cpuset_format_list(pin));
@@ -453,49 +506,7 @@ static void add_partitions(Targets *t, Host *h, SliceSpec *const *vms, size_t n,
                                    strdup_printf("%s/%s/cpuset.cpus.partition", dir, *k),
                                    strdup("isolated"));
                 }
-                if (hwloc_bitmap_iszero(one))
-                        continue;
-                hwloc_bitmap_or(all, all, one);
-                /* every cgroup between libvirt's partition (the first level) and libvirt/ */
-                size_t base = strlen(CGROUP_V2) + 1;
-                const char *slash = strchr(dir + base, '/');
-                if (!slash)
-                        continue;
-                if (!top)
-                        top = strndup(dir, (size_t) (slash - dir));
-                for (const char *p = slash; p; p = strchr(p + 1, '/')) {
-                        _cleanup_(freep) char *mid = strndup(dir, (size_t) (p - dir));
-                        if (p != slash && mid)
-                                target_add(t, KNOB_LIST,
-                                           strdup_printf("%s/cpuset.cpus.exclusive", mid),
-                                           cpuset_format_list(one));
-                }
-                target_add(t, KNOB_LIST, strdup_printf("%s/cpuset.cpus.exclusive", dir),
-                           cpuset_format_list(one));
-                /* ancestors first: move this VM's ancestor targets before its vCPUs' */
-                size_t added = t->n - at, vcpus = 0;
-                for (size_t i = at; i < t->n; i++)
-                        vcpus += endswith(t->k[i].path, "/cpuset.cpus.partition") ? 2 : 0;
-                if (vcpus < added) {
-                        Knob *tmp = malloc(sizeof(Knob) * added);
-                        if (!tmp) {
-                                t->oom = true;
-                                return;
-                        }
-                        memcpy(tmp, t->k + at + vcpus, sizeof(Knob) * (added - vcpus));
-                        memcpy(tmp + added - vcpus, t->k + at, sizeof(Knob) * vcpus);
-                        memcpy(t->k + at, tmp, sizeof(Knob) * added);
-                        free(tmp);
-                }
         }
-        if (!top || hwloc_bitmap_iszero(all))
-                return;
-        target_add(t, KNOB_LIST, strdup_printf("%s/cpuset.cpus.exclusive", top),
-                   cpuset_format_list(all));
-        /* the top cgroup first of all */
-        Knob k = t->k[t->n - 1];
-        memmove(t->k + first + 1, t->k + first, sizeof(Knob) * (t->n - 1 - first));
-        t->k[first] = k;
 }
 
 /* cgroup v1 (no cpuset in a v2 hierarchy): a host cpuset next to libvirt's machine cgroups takes
