@@ -794,6 +794,7 @@ static int apply_kthread(Host *h, State *st, const Knob *k, bool dry_run, SliceR
                 report_change(rep, k->path, from, k->value, NULL);
                 return 0;
         }
+        bool journaled = state_original(st, k->path);
         int r = state_save_original(st, k->path, from, err);
         if (r < 0)
                 return r;
@@ -802,8 +803,10 @@ static int apply_kthread(Host *h, State *st, const Knob *k, bool dry_run, SliceR
                 r = kthread_set(pid, k->value);
         (void) state_fault_point(true);
         if (r < 0) {
-                /* bound to its CPU after all: it stays, and is reported */
-                (void) state_forget_original(st, k->path, NULL);
+                /* bound to its CPU after all: it stays, and is reported (an original an earlier
+                 * change journaled stays journaled) */
+                if (!journaled)
+                        (void) state_forget_original(st, k->path, NULL);
                 report_change(rep, k->path, from, NULL,
                               "refused: a per-CPU kernel thread stays where it is");
                 return 0;
@@ -812,19 +815,42 @@ static int apply_kthread(Host *h, State *st, const Knob *k, bool dry_run, SliceR
         return 0;
 }
 
+/* A restore that failed: the journal keeps the original either way. A plain knob fails the
+ * operation; an IRQ or a kernel thread the kernel refuses now (the IRQ became kernel-managed, the
+ * thread got bound) fails only an explicit restore ('strict'): a VM's start or stop never waits on
+ * one IRQ, and the report says what stays where. */
+static int restore_failed(SliceReport *rep, const char *path, const char *cur, const char *orig,
+                          int r, bool soft, bool strict, Error *err)
+{
+        if (soft && !strict) {
+                _cleanup_(freep) char *note = strdup_printf(
+                    "not restored (%s); the journal keeps it for 'vmslice restore'", strerror(-r));
+                report_change(rep, path, cur, cur, note);
+                return 0;
+        }
+        return error_fail(err, r,
+                          "cannot restore %s to '%s': %s; the journal keeps it, run 'vmslice "
+                          "restore' again",
+                          path, orig, strerror(-r));
+}
+
 static int restore_kthread(Host *h, State *st, const char *key, const char *orig, bool dry_run,
-                           SliceReport *rep, Error *err)
+                           bool strict, SliceReport *rep, Error *err)
 {
         unsigned pid;
-        if (kthread_same(h, key, &pid)) {
-                if (dry_run) {
-                        report_change(rep, key, NULL, orig, "restore");
-                        return 0;
-                }
-                (void) kthread_set(pid, orig);
+        if (!kthread_same(h, key, &pid))
+                return dry_run ? 0 : state_forget_original(st, key, err); /* gone */
+        if (dry_run) {
                 report_change(rep, key, NULL, orig, "restore");
-        } else if (dry_run)
                 return 0;
+        }
+        int r = state_fault_point(false);
+        if (r >= 0)
+                r = kthread_set(pid, orig);
+        (void) state_fault_point(true);
+        if (r < 0 && kthread_same(h, key, &pid))
+                return restore_failed(rep, key, NULL, orig, r, true, strict, err);
+        report_change(rep, key, NULL, orig, r < 0 ? "gone meanwhile" : "restore");
         return state_forget_original(st, key, err);
 }
 
@@ -909,24 +935,31 @@ static int restore_shield(Host *h, State *st, const Shield *sh, const char *orig
                         report_change(rep, sh->dir, cur, orig, "restore");
                 return 0;
         }
-        if (exists && streq(orig, SHIELD_ABSENT)) {
-                /* a task may fork between the move and the rmdir (its child is born in the
-                 * cgroup): move again until it is empty, bounded */
-                int r = 0;
-                for (unsigned attempt = 0; attempt < 200; attempt++) {
-                        (void) move_tasks(h, sh->dir, sh->parent, sh->procs);
-                        r = host_rmdir(h, sh->dir);
-                        if (r != -EBUSY)
-                                break;
-                        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
-                }
-                if (r < 0 && r != -ENOENT)
-                        return error_fail(err, r,
-                                          "cannot remove %s (tasks still in it?): %s; run 'vmslice "
-                                          "restore' again",
-                                          sh->dir, strerror(-r));
-        } else if (exists)
-                (void) write_value(h, cpus, orig);
+        int r = 0;
+        if (exists) {
+                r = state_fault_point(false);
+                if (r < 0)
+                        ;
+                else if (streq(orig, SHIELD_ABSENT))
+                        /* a task may fork between the move and the rmdir (its child is born in
+                         * the cgroup): move again until it is empty, bounded */
+                        for (unsigned attempt = 0; attempt < 200; attempt++) {
+                                (void) move_tasks(h, sh->dir, sh->parent, sh->procs);
+                                r = host_rmdir(h, sh->dir);
+                                if (r != -EBUSY)
+                                        break;
+                                nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+                        }
+                else
+                        r = write_value(h, cpus, orig);
+                (void) state_fault_point(true);
+        }
+        if (r < 0 && r != -ENOENT)
+                return error_fail(err, r,
+                                  "cannot %s %s (tasks still in it?): %s; the journal keeps it, "
+                                  "run 'vmslice restore' again",
+                                  streq(orig, SHIELD_ABSENT) ? "remove" : "restore", sh->dir,
+                                  strerror(-r));
         if (exists)
                 report_change(rep, sh->dir, cur, orig, "restore");
         return state_forget_original(st, sh->dir, err);
@@ -1063,8 +1096,11 @@ static int restore_special(Host *h, State *st, KnobKind kind, const char *path, 
                 report_change(rep, path, cur, orig, "restore");
                 return 0;
         }
-        if (r >= 0)
-                r = knob_set(h, &k, orig, &e);
+        if (r >= 0) {
+                r = state_fault_point(false) < 0 ? error_fail(&e, -EIO, "injected fault")
+                                                 : knob_set(h, &k, orig, &e);
+                (void) state_fault_point(true);
+        }
         if (r < 0)
                 return error_fail(err, r,
                                   "cannot restore %s to '%s': %s; the journal keeps it, run "
@@ -1101,6 +1137,7 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
                 report_change(rep, k->path, cur, k->value, NULL);
                 return 0;
         }
+        bool journaled = state_original(st, k->path);
         r = state_save_original(st, k->path, cur, err);
         if (r < 0)
                 return r;
@@ -1110,8 +1147,10 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
         (void) state_fault_point(true);
         if (r < 0) {
                 if (startswith(k->path, "/proc/irq/")) {
-                        /* kernel-managed IRQs refuse: report them with where they stay */
-                        (void) state_forget_original(st, k->path, NULL);
+                        /* kernel-managed IRQs refuse: report them with where they stay (an
+                         * original an earlier change journaled stays journaled) */
+                        if (!journaled)
+                                (void) state_forget_original(st, k->path, NULL);
                         report_change(rep, k->path, cur, NULL,
                                       "refused: a kernel-managed IRQ stays where it is");
                         return 0;
@@ -1140,10 +1179,10 @@ static int apply_knob(Host *h, State *st, const Knob *k, const SlicePolicy *p, b
 }
 
 static int restore_path(Host *h, State *st, const char *path, const char *orig, bool dry_run,
-                        SliceReport *rep, Error *err)
+                        bool strict, SliceReport *rep, Error *err)
 {
         if (startswith(path, "kthread:"))
-                return restore_kthread(h, st, path, orig, dry_run, rep, err);
+                return restore_kthread(h, st, path, orig, dry_run, strict, rep, err);
         if (shield_of(path))
                 return restore_shield(h, st, shield_of(path), orig, dry_run, rep, err);
         if (special_kind(path) != KNOB_PLAIN)
@@ -1156,14 +1195,14 @@ static int restore_path(Host *h, State *st, const char *path, const char *orig, 
                 return 0;
         }
         if (exists) {
-                int r = write_value(h, path, orig);
-                if (r < 0 && !startswith(path, "/proc/irq/"))
-                        return error_fail(
-                            err, r,
-                            "cannot restore %s to '%s': %s; the journal keeps it, run "
-                            "'vmslice restore' again",
-                            path, orig, strerror(-r));
-                report_change(rep, path, cur, orig, "restore");
+                int r = state_fault_point(false);
+                if (r >= 0)
+                        r = write_value(h, path, orig);
+                (void) state_fault_point(true);
+                if (r < 0 && host_exists(h, path))
+                        return restore_failed(rep, path, cur, orig, r,
+                                              startswith(path, "/proc/irq/"), strict, err);
+                report_change(rep, path, cur, orig, r < 0 ? "gone meanwhile" : "restore");
         }
         return state_forget_original(st, path, err);
 }
@@ -1252,7 +1291,7 @@ static int reconcile(Host *h, const Topology *topo, State *st, const SliceSpec *
                 }
                 /* one knob that cannot be restored now does not keep the others changed: the
                  * journal keeps it, and the first failure is returned after the rest */
-                int k = restore_path(h, st, pcopy, ocopy, dry_run, rep, err);
+                int k = restore_path(h, st, pcopy, ocopy, dry_run, false, rep, err);
                 if (k < 0 && r >= 0)
                         r = k;
         }
@@ -1333,7 +1372,7 @@ int slice_restore(Host *h, State *st, bool dry_run, SliceReport *rep, Error *err
                 _cleanup_(freep) char *orig = strdup(state_original_value(st, i));
                 if (!path || !orig)
                         return error_fail(err, -ENOMEM, "out of memory");
-                int k = restore_path(h, st, path, orig, dry_run, rep, err);
+                int k = restore_path(h, st, path, orig, dry_run, true, rep, err);
                 if (k < 0 && r >= 0)
                         r = k; /* the rest is restored all the same */
         }

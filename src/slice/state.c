@@ -458,6 +458,13 @@ int state_read_placement(State *s, const char *name, char **ret)
         return r;
 }
 
+static bool fault_fired;
+
+bool state_fault_fired(void)
+{
+        return fault_fired;
+}
+
 int state_fault_point(bool after_write)
 {
         static long count;
@@ -471,6 +478,7 @@ int state_fault_point(bool after_write)
                 return 0;
         if (++count != atol(n))
                 return 0;
+        fault_fired = true;
         if (fail)
                 return -EIO;
         _exit(137); /* as if killed: no cleanup; the kernel drops the flock */

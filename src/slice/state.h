@@ -51,9 +51,13 @@ int state_write_placement(State *s, const char *name, const char *text, Error *e
 /* -ENOENT when there is none. */
 int state_read_placement(State *s, const char *name, char **ret);
 
-/* Fault injection for the crash and rollback tests: with VMSLICE_FAULT=N (N >= 1) the Nth
- * journaled change of this process exits at once, as kill -9 would: right after its original was
- * saved and before the file is written (VMSLICE_FAULT_AT=before, the default), or right after the
- * write (VMSLICE_FAULT_AT=after); or its write fails with EIO (VMSLICE_FAULT_AT=fail).
+/* Fault injection for the crash and rollback tests: with VMSLICE_FAULT=N (N >= 1) the Nth write
+ * of this process to a journaled knob (a change, or a restore of its original) exits at once, as
+ * kill -9 would: right before the write (for a change: after its original was saved;
+ * VMSLICE_FAULT_AT=before, the default), or right after it (VMSLICE_FAULT_AT=after); or the write
+ * fails with EIO (VMSLICE_FAULT_AT=fail).
  * Returns 0, or -EIO for a write that must fail. */
 int state_fault_point(bool after_write);
+/* Whether the fault of VMSLICE_FAULT fired in this process (a failed write need not fail the
+ * operation: a refused IRQ is reported). */
+bool state_fault_fired(void);

@@ -25,7 +25,7 @@
 typedef struct Env {
         Host *h, *pristine;
         Topology *t;
-        char state[64];
+        char state[256];
 } Env;
 
 /* systemd as the tests see it: AllowedCPUs= lands in the unit's cgroup cpuset.cpus, as systemd
@@ -197,6 +197,39 @@ static void layout(Host *h, const char *name, bool install)
                 fail_msg("unknown layout %s", name);
 }
 
+/* The pristine copy of a layout is only read: one per layout for the whole run (the walks below
+ * open hundreds of environments). */
+static struct {
+        char name[64];
+        Host *h;
+} pristines[8];
+
+static Host *pristine_of(const char *host_layout)
+{
+        size_t i = 0;
+        for (; i < ELEMENTSOF(pristines) && pristines[i].h; i++)
+                if (streq(pristines[i].name, host_layout))
+                        return pristines[i].h;
+        assert_true(i < ELEMENTSOF(pristines));
+        char host[64];
+        snprintf(host, sizeof(host), "%s", host_layout);
+        char *plus = strchr(host, '+');
+        if (plus)
+                *plus++ = 0;
+        snprintf(pristines[i].name, sizeof(pristines[i].name), "%s", host_layout);
+        pristines[i].h = fixture_host_private(host);
+        if (plus)
+                layout(pristines[i].h, plus, false);
+        return pristines[i].h;
+}
+
+static int free_pristines(void **state_)
+{
+        for (size_t i = 0; i < ELEMENTSOF(pristines); i++)
+                host_free(pristines[i].h);
+        return 0;
+}
+
 static void env_open(Env *e, const char *host_layout)
 {
         char host[64];
@@ -205,14 +238,13 @@ static void env_open(Env *e, const char *host_layout)
         if (plus)
                 *plus++ = 0;
         e->h = fixture_host_private(host);
-        e->pristine = fixture_host_private(host);
-        if (plus) {
+        e->pristine = pristine_of(host_layout);
+        if (plus)
                 layout(e->h, plus, true);
-                layout(e->pristine, plus, false);
-        }
         Error err = {0};
         assert_int_equal(topology_load(e->h, &e->t, &err), 0);
-        snprintf(e->state, sizeof(e->state), "/tmp/vmslice-state-XXXXXX");
+        snprintf(e->state, sizeof(e->state), "%s/vmslice-state-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
         assert_non_null(mkdtemp(e->state));
         chmod(e->state, 0700);
 }
@@ -221,7 +253,6 @@ static void env_close(Env *e)
 {
         topology_free(e->t);
         host_free(e->h);
-        host_free(e->pristine);
         (void) archive_remove_tree(e->state);
 }
 
@@ -255,6 +286,8 @@ static int cmp_one(const char *path, const struct stat *st, int type, struct FTW
         if (type != FTW_F)
                 return 0;
         const char *rel = path + strlen(cmp_root_b);
+        if (endswith(rel, "/systemd-calls.log"))
+                return 0; /* the fake's call log: history, not state */
         char other[2048];
         snprintf(other, sizeof(other), "%s%s", cmp_root_a, rel);
         _cleanup_(freep) char *x = NULL, *y = NULL;
@@ -283,13 +316,19 @@ static int cmp_one(const char *path, const struct stat *st, int type, struct FTW
         return 0;
 }
 
-static bool same_tree(Env *e)
+/* every file of 'want' is in 'got' with the same contents */
+static bool trees_equal(Host *got, Host *want)
 {
-        cmp_root_a = host_root(e->h);
-        cmp_root_b = host_root(e->pristine);
+        cmp_root_a = host_root(got);
+        cmp_root_b = host_root(want);
         cmp_diffs = 0;
         assert_int_equal(nftw(cmp_root_b, cmp_one, 16, FTW_PHYS), 0);
         return cmp_diffs == 0;
+}
+
+static bool same_tree(Env *e)
+{
+        return trees_equal(e->h, e->pristine);
 }
 
 static SliceSpec *spec_of(Env *e, const char *xml_file, const char *rename)
@@ -309,6 +348,17 @@ static SliceSpec *spec_of(Env *e, const char *xml_file, const char *rename)
         }
         domain_free(d);
         return s;
+}
+
+/* a second VM beside vm-a's pins (good-tuned.xml takes 2-5,8-11): CPUs 1 and 7 */
+static SliceSpec *spec_b(Env *e, const char *domain)
+{
+        SliceSpec *b = spec_of(e, domain, "vm-b");
+        hwloc_bitmap_zero(b->cpus);
+        hwloc_bitmap_set(b->cpus, 1);
+        hwloc_bitmap_set(b->cpus, 7);
+        hwloc_bitmap_copy(b->vcpu_cpus, b->cpus);
+        return b;
 }
 
 static char *rd(Env *e, const char *path)
@@ -380,11 +430,7 @@ static void test_prepare_release(void **state_)
         slice_report_done(&again);
 
         /* a second VM: pages add up, the masks take the union */
-        _cleanup_(slice_spec_freep) SliceSpec *b = spec_of(&e, "good-tuned.xml", "vm-b");
-        hwloc_bitmap_zero(b->cpus);
-        hwloc_bitmap_set(b->cpus, 1);
-        hwloc_bitmap_set(b->cpus, 7);
-        hwloc_bitmap_copy(b->vcpu_cpus, b->cpus);
+        _cleanup_(slice_spec_freep) SliceSpec *b = spec_b(&e, "good-tuned.xml");
         SliceReport r2 = {0};
         assert_int_equal(prepare(&e, b, false, &r2, &err), 0);
         slice_report_done(&r2);
@@ -428,112 +474,179 @@ static void test_restore(void **state_)
         env_close(&e);
 }
 
+/* ---- fault injection (VMSLICE_FAULT, see state.h) ---- */
+
+typedef enum { AT_BEFORE, AT_AFTER, AT_FAIL } FaultAt;
+static const char *const fault_at[] = {"before", "after", "fail"};
+enum { RAN_FAILED = 1, RAN_FIRED = 2, RAN_KILLED = 4 };
+
+/* Runs op in a child (the fault counter is per process) whose Nth journaled write faults; returns
+ * RAN_* bits: the operation failed, the fault fired, the child was killed by it. */
+static int run_faulted(Env *e, unsigned n, FaultAt at, int (*op)(Env *, void *), void *arg)
+{
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char num[16];
+                snprintf(num, sizeof(num), "%u", n);
+                setenv("VMSLICE_FAULT", num, 1);
+                setenv("VMSLICE_FAULT_AT", fault_at[at], 1);
+                int r = op(e, arg);
+                _exit((r < 0 ? RAN_FAILED : 0) | (state_fault_fired() ? RAN_FIRED : 0));
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 137)
+                return RAN_KILLED | RAN_FIRED;
+        assert_true(WEXITSTATUS(status) < RAN_KILLED);
+        return WEXITSTATUS(status);
+}
+
+static int op_prepare(Env *e, void *spec)
+{
+        Error err = {0};
+        return prepare(e, spec, false, NULL, &err);
+}
+
+static int op_release(Env *e, void *name)
+{
+        _cleanup_(state_closep) State *st = state(e);
+        SlicePolicy p;
+        slice_policy_default(&p);
+        Error err = {0};
+        return slice_release(e->h, e->t, st, name, &p, false, NULL, &err);
+}
+
+static void restore_all(Env *e)
+{
+        _cleanup_(state_closep) State *st = state(e);
+        Error err = {0};
+        if (slice_restore(e->h, st, false, NULL, &err) < 0)
+                fail_msg("restore: %s", err.msg);
+}
+
+static void assert_no_originals(Env *e)
+{
+        _cleanup_(state_closep) State *st = state(e);
+        assert_int_equal(state_n_originals(st), 0);
+}
+
 /* A failure at any write of prepare rolls the VM back: the tree is as it was and the VM is not
  * recorded as prepared. */
 static void rollback_on(const char *host, const char *domain)
 {
-        /* how many writes a prepare makes */
-        unsigned total;
-        {
-                Env e = {0};
-                env_open(&e, host);
-                _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, domain, "vm-a");
-                SliceReport rep = {0};
-                Error err = {0};
-                assert_int_equal(prepare(&e, a, false, &rep, &err), 0);
-                total = (unsigned) rep.n;
-                slice_report_done(&rep);
-                env_close(&e);
-        }
         unsigned covered = 0, refused = 0;
-        for (unsigned n = 1; n <= total; n++) {
+        for (unsigned n = 1; n < 400; n++) {
                 Env e = {0};
                 env_open(&e, host);
                 _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, domain, "vm-a");
-                char num[16];
-                snprintf(num, sizeof(num), "%u", n);
-                setenv("VMSLICE_FAULT", num, 1);
-                setenv("VMSLICE_FAULT_AT", "fail", 1);
-                Error err = {0};
-                int r;
-                fflush(NULL);
-                pid_t pid = fork(); /* the fault counter is per process */
-                assert_true(pid >= 0);
-                if (pid == 0)
-                        _exit(prepare(&e, a, false, NULL, &err) < 0 ? 1 : 0);
-                int status;
-                assert_int_equal(waitpid(pid, &status, 0), pid);
-                unsetenv("VMSLICE_FAULT");
-                unsetenv("VMSLICE_FAULT_AT");
-                r = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
-                if (r ==
-                    0) { /* the failed write was an IRQ: refused IRQs are reported, not fatal */
-                        release(&e, "vm-a");
-                        assert_true(same_tree(&e));
+                int ran = run_faulted(&e, n, AT_FAIL, op_prepare, a);
+                if (!(ran & RAN_FIRED)) { /* past the last write */
+                        assert_false(ran & RAN_FAILED);
                         env_close(&e);
-                        refused++;
-                        continue;
+                        break;
                 }
-                assert_int_equal(r, 1);
+                if (!(ran & RAN_FAILED)) {
+                        /* the failed write was an IRQ: refused IRQs are reported, not fatal */
+                        release(&e, "vm-a");
+                        refused++;
+                } else {
+                        covered++;
+                        _cleanup_(state_closep) State *st = state(&e);
+                        assert_false(state_has_vm(st, "vm-a"));
+                }
                 if (!same_tree(&e))
                         fail_msg("a failed write %u: prepare did not roll back", n);
-                _cleanup_(state_closep) State *st = state(&e);
-                assert_false(state_has_vm(st, "vm-a"));
-                assert_int_equal(state_n_originals(st), 0);
-                state_close(st);
-                st = NULL;
+                assert_no_originals(&e);
                 env_close(&e);
-                covered++;
         }
         print_message(
-            "# %u failing writes of prepare covered, each rolled back (%u IRQ writes refused "
+            "# %s: %u failing writes of prepare covered, each rolled back (%u IRQ writes refused "
             "and reported instead)\n",
-            covered, refused);
-        assert_int_equal(covered + refused, total);
+            host, covered, refused);
         assert_true(covered > 5);
 }
 
 /* kill -9 at every journaled step of prepare (before and after each write), then restore: the
- * tree is as it was. Also: the next prepare after a crash finishes the job. */
+ * tree is as it was. */
 static void crash_points_on(const char *host, const char *domain)
 {
         unsigned covered = 0;
-        for (int after = 0; after < 2; after++)
+        for (FaultAt at = AT_BEFORE; at <= AT_AFTER; at++)
                 for (unsigned n = 1; n < 400; n++) {
                         Env e = {0};
                         env_open(&e, host);
                         _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, domain, "vm-a");
-                        fflush(NULL);
-                        pid_t pid = fork();
-                        assert_true(pid >= 0);
-                        if (pid == 0) {
-                                char num[16];
-                                snprintf(num, sizeof(num), "%u", n);
-                                setenv("VMSLICE_FAULT", num, 1);
-                                setenv("VMSLICE_FAULT_AT", after ? "after" : "before", 1);
-                                Error err = {0};
-                                _exit(prepare(&e, a, false, NULL, &err) < 0 ? 1 : 0);
-                        }
-                        int status;
-                        assert_int_equal(waitpid(pid, &status, 0), pid);
-                        bool crashed = WIFEXITED(status) && WEXITSTATUS(status) == 137;
-                        _cleanup_(state_closep) State *st = state(&e);
-                        Error err = {0};
-                        assert_int_equal(slice_restore(e.h, st, false, NULL, &err), 0);
+                        int ran = run_faulted(&e, n, at, op_prepare, a);
+                        restore_all(&e);
                         if (!same_tree(&e))
                                 fail_msg("crash at step %u (%s the write): restore left the tree "
                                          "changed",
-                                         n, after ? "after" : "before");
-                        state_close(st);
-                        st = NULL;
+                                         n, fault_at[at]);
                         env_close(&e);
-                        if (!crashed)
+                        if (!(ran & RAN_KILLED))
                                 break; /* past the last step */
                         covered++;
                 }
         print_message("# %s: %u crash points of prepare covered, each undone by restore\n", host,
                       covered);
         assert_true(covered > 10);
+}
+
+/* Every write of vm-a's release killed before it, killed after it, or failing. With a second VM
+ * running (two): the next release of vm-a (the user's, or the next hook call's reconcile) leaves
+ * the host exactly as vm-b alone would have it, and vm-b's release gives back everything. Alone:
+ * restore gives back everything. */
+static void release_faults_on(const char *host, const char *domain, bool two)
+{
+        Env ref = {0};
+        env_open(&ref, host);
+        if (two) {
+                _cleanup_(slice_spec_freep) SliceSpec *b = spec_b(&ref, domain);
+                assert_int_equal(op_prepare(&ref, b), 0);
+        }
+        unsigned points[3] = {0};
+        for (FaultAt at = AT_BEFORE; at <= AT_FAIL; at++)
+                for (unsigned n = 1; n < 400; n++) {
+                        Env e = {0};
+                        env_open(&e, host);
+                        _cleanup_(slice_spec_freep) SliceSpec *a = spec_of(&e, domain, "vm-a");
+                        assert_int_equal(op_prepare(&e, a), 0);
+                        if (two) {
+                                _cleanup_(slice_spec_freep) SliceSpec *b = spec_b(&e, domain);
+                                assert_int_equal(op_prepare(&e, b), 0);
+                        }
+                        int ran = run_faulted(&e, n, at, op_release, "vm-a");
+                        if (!(ran & RAN_FIRED)) {
+                                assert_false(ran & RAN_FAILED);
+                                env_close(&e);
+                                break;
+                        }
+                        points[at]++;
+                        if (two) {
+                                assert_int_equal(op_release(&e, "vm-a"), 0);
+                                if (!trees_equal(e.h, ref.h))
+                                        fail_msg("%s: write %u of release %s: the next release "
+                                                 "did not leave vm-b's slice alone",
+                                                 host, n, fault_at[at]);
+                                release(&e, "vm-b");
+                        } else
+                                restore_all(&e);
+                        if (!same_tree(&e))
+                                fail_msg("%s: write %u of release %s: the host is not as it was",
+                                         host, n, fault_at[at]);
+                        assert_no_originals(&e);
+                        env_close(&e);
+                }
+        print_message("# %s: release of vm-a%s: %u writes, each killed before, killed after and "
+                      "failing, each undone\n",
+                      host, two ? " beside vm-b" : "", points[AT_BEFORE]);
+        env_close(&ref);
+        assert_true(points[AT_BEFORE] > 5);
+        assert_int_equal(points[AT_AFTER], points[AT_BEFORE]);
+        assert_int_equal(points[AT_FAIL], points[AT_BEFORE]);
 }
 
 /* partition = yes: a running VM's vCPU cgroups become isolated partitions, the CPUs handed down
@@ -597,6 +710,14 @@ static void test_crash_points(void **state_)
         crash_points_on("small-2c", "slice-one-cpu.xml");
         crash_points_on("i7-6800k+systemd", "good-tuned.xml");
         crash_points_on("i7-6800k+plain", "good-tuned.xml");
+}
+
+static void test_release_faults(void **state_)
+{
+        release_faults_on("i7-6800k", "good-tuned.xml", true);
+        release_faults_on("small-2c", "slice-one-cpu.xml", false);
+        release_faults_on("i7-6800k+systemd", "good-tuned.xml", true);
+        release_faults_on("i7-6800k+plain", "good-tuned.xml", false);
 }
 
 /* systemd as PID 1: the host's units get AllowedCPUs= through systemd, never a cgroup file
@@ -696,6 +817,7 @@ int main(void)
             cmocka_unit_test(test_rollback),         cmocka_unit_test(test_crash_points),
             cmocka_unit_test(test_state_dir_safety), cmocka_unit_test(test_systemd),
             cmocka_unit_test(test_v2_plain),         cmocka_unit_test(test_partition),
+            cmocka_unit_test(test_release_faults),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, free_pristines);
 }
