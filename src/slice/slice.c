@@ -840,8 +840,13 @@ static int restore_kthread(Host *h, State *st, const char *key, const char *orig
         unsigned pid;
         if (!kthread_same(h, key, &pid))
                 return dry_run ? 0 : state_forget_original(st, key, err); /* gone */
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t cur = hwloc_bitmap_alloc();
+        _cleanup_(freep) char *now = cur && kthread_get(pid, cur) >= 0 ? cpuset_format_list(cur)
+                                                                        : NULL;
+        if (now && same_value(KNOB_LIST, now, orig)) /* never moved (see restore_path) */
+                return dry_run ? 0 : state_forget_original(st, key, err);
         if (dry_run) {
-                report_change(rep, key, NULL, orig, "restore");
+                report_change(rep, key, now, orig, "restore");
                 return 0;
         }
         int r = state_fault_point(false);
@@ -849,8 +854,8 @@ static int restore_kthread(Host *h, State *st, const char *key, const char *orig
                 r = kthread_set(pid, orig);
         (void) state_fault_point(true);
         if (r < 0 && kthread_same(h, key, &pid))
-                return restore_failed(rep, key, NULL, orig, r, true, strict, err);
-        report_change(rep, key, NULL, orig, r < 0 ? "gone meanwhile" : "restore");
+                return restore_failed(rep, key, now, orig, r, true, strict, err);
+        report_change(rep, key, now, orig, r < 0 ? "gone meanwhile" : "restore");
         return state_forget_original(st, key, err);
 }
 
@@ -1194,7 +1199,9 @@ static int restore_path(Host *h, State *st, const char *path, const char *orig, 
                         report_change(rep, path, cur, orig, "restore");
                 return 0;
         }
-        if (exists) {
+        /* holding its original already (a crash came before the write, or the kernel refused
+         * it): nothing to write, and a kernel-managed IRQ would refuse even that */
+        if (exists && !streq(cur, orig)) {
                 int r = state_fault_point(false);
                 if (r >= 0)
                         r = write_value(h, path, orig);

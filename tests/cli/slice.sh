@@ -326,13 +326,50 @@ if [ -e /sys/fs/cgroup/cpuset/cpuset.cpus ] && [ ! -e /sys/fs/cgroup/cgroup.cont
         knobs "$WORK/after"
         cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: ... and every knob file is as before"
 fi
-for n in 1 3 8 15; do
-        VMSLICE_FAULT=$n "$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
-        "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
-        knobs "$WORK/after"
-        cmp -s "$WORK/before" "$WORK/after" || diff "$WORK/before" "$WORK/after" | diag
-        cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: killed at change $n, restore brings every knob back"
-done
+# Fault injection on the real kernel: every write of prepare, and every write of release, killed
+# right before it, killed right after it, and failing (VMSLICE_FAULT, see state.h). After a fault
+# in prepare, restore gives every knob back; after one in release, the next release (what the user,
+# or the next VM's hook call, runs) does, and restore then has nothing left to do.
+fault_walk() { # prepare|release
+        local op=$1 at n total=0 points=0 bad=0 rc
+        for at in before after fail; do
+                for n in $(seq 1 300); do
+                        [ "$op" = release ] && "$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
+                        if [ "$op" = prepare ]; then
+                                VMSLICE_FAULT=$n VMSLICE_FAULT_AT=$at "$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
+                        else
+                                VMSLICE_FAULT=$n VMSLICE_FAULT_AT=$at "$VMSLICE" "${R[@]}" release vmslice-realkernel >/dev/null 2>&1
+                        fi
+                        rc=$?
+                        # the kill walk finds how many writes there are; the fail walk covers as many
+                        if [ "$at" != fail ] && [ $rc -ne 137 ]; then
+                                [ "$at" = before ] && total=$((n - 1))
+                                [ "$at" = after ] && [ $((n - 1)) -ne $total ] && { echo "$op: $((n - 1)) points after the write, $total before"; bad=1; }
+                                "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1
+                                break
+                        fi
+                        if [ "$op" = release ]; then
+                                "$VMSLICE" "${R[@]}" release vmslice-realkernel >/dev/null 2>&1 || { echo "$op $at $n: the next release failed"; bad=1; }
+                                "$VMSLICE" "${R[@]}" status --json | grep -q '"path"' && { echo "$op $at $n: the journal kept changes after the next release"; bad=1; }
+                        fi
+                        "$VMSLICE" "${R[@]}" restore >/dev/null 2>&1 || { echo "$op $at $n: restore failed"; bad=1; }
+                        knobs "$WORK/after"
+                        cmp -s "$WORK/before" "$WORK/after" || { echo "$op $at $n:"; diff "$WORK/before" "$WORK/after"; bad=1; }
+                        kthreads >"$WORK/kt-after"
+                        same_kthreads "$WORK/kt-before" "$WORK/kt-after" || { echo "$op $at $n: kernel threads"; bad=1; }
+                        points=$((points + 1))
+                        [ "$at" = fail ] && [ $n -ge $total ] && break
+                        [ $bad = 0 ] || break 2
+                done
+        done
+        [ $total -gt 5 ] && [ $points -eq $((3 * total)) ] || { echo "$op: $points points for $total writes"; bad=1; }
+        echo "real kernel: $op: $total writes, each killed before, killed after and failing: $points points"
+        return $bad
+}
+fault_walk prepare 2>&1 | diag
+ok "${PIPESTATUS[0]}" "real kernel: a fault at every write of prepare, then restore: every knob as before"
+fault_walk release 2>&1 | diag
+ok "${PIPESTATUS[0]}" "real kernel: a fault at every write of release, then release again: every knob as before"
 # a real irqbalance (every IRQ banned from its balancing, so it moves none itself): the VM CPU
 # is banned through its socket while the VM runs, and irqbalance gets its own choice back
 if command -v irqbalance >/dev/null; then
