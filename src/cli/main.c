@@ -29,8 +29,8 @@ static const Verb verbs[] = {
     {"restore", "[--dry-run]", "undo everything vmslice changed", verb_restore},
     {"check", "DOMAIN [--pid PID]", "check a running VM's threads, IRQs, memory and slice",
      verb_check},
-    {"hook", "install|uninstall|run", "the libvirt qemu hook that prepares and releases slices",
-     verb_hook},
+    {"hook", "install|uninstall|print|run",
+     "the libvirt qemu hook that prepares and releases slices", verb_hook},
     {"bench", "[--compare] [options]",
      "measure CPU stalls and timer latency, without and with a slice", verb_bench},
     {"help", "[VERB]", "show this help or a verb's help", verb_help},
@@ -101,7 +101,7 @@ static void usage(FILE *f)
                    "Turns a Linux host and a libvirt/QEMU/KVM guest into a low-latency pair.\n\n"
                    "Verbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-8s %-24s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+                fprintf(f, "  %-8s %-27s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
         fprintf(
             f,
             "\nGlobal options (before or after the verb):\n"
@@ -134,9 +134,37 @@ static int verb_help(const CliContext *ctx, int argc, char **argv)
         return EXIT_OK;
 }
 
+/* What this build can do, as systemd --version says it: +NAME built in, -NAME left out. */
+static const char *const features[] = {
+    HAVE_LIBSYSTEMD ? "+systemd" : "-systemd",
+};
+
 static int verb_version(const CliContext *ctx, int argc, char **argv)
 {
+        static const struct option options[] = {
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        int c;
+        while (argc > 0 && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("Usage: vmslice version\n\n"
+                               "Prints \"vmslice VERSION\" and, on a second line, the features of "
+                               "this build:\n"
+                               "+systemd (or -systemd) talks to systemd over D-Bus when it is PID "
+                               "1.\n\n"
+                               "  -h, --help  show this help\n");
+                        return EXIT_OK;
+                default:
+                        return cli_bad_option("version", argv);
+                }
+        if (argc > 0 && optind < argc)
+                return cli_errorf(EXIT_USAGE, "version takes no arguments");
         printf("vmslice %s\n", VMSLICE_VERSION);
+        for (size_t i = 0; i < ELEMENTSOF(features); i++)
+                printf("%s%s", i ? " " : "", features[i]);
+        printf("\n");
         return EXIT_OK;
 }
 

@@ -108,7 +108,8 @@ static void help(void)
             "  --compare         measure without a slice, then with a slice for these CPUs\n"
             "                    (as 'vmslice prepare' makes; released afterwards, also on\n"
             "                    Ctrl-C), and print both with their ratio; needs root\n"
-            "  --json            print JSON (see docs/bench.md)\n",
+            "  --json            print JSON (see docs/bench.md)\n"
+            "  -h, --help        show this help\n",
             BENCH_DURATION_MAX, HISTOGRAM_LINEAR_US);
 }
 

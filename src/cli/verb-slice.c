@@ -115,25 +115,28 @@ int slice_env_open(const CliContext *ctx, SliceEnv *e)
         return r == 0 ? cli_slice_settings(e->h, &e->conf, &e->policy) : r;
 }
 
-static int simple_options(const char *verb, int argc, char **argv, bool *dry_run, bool *json,
-                          void (*help)(void))
+/* The options of prepare, release and restore, and of status. */
+static const struct option dry_run_options[] = {
+    {"dry-run", no_argument, NULL, 'n'},
+    {"help", no_argument, NULL, 'h'},
+    {},
+};
+static const struct option json_options[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {},
+};
+
+/* Parses the one flag of options (--dry-run or --json) into *flag; -1 after printing the help. */
+static int simple_options(const char *verb, const struct option *options, int argc, char **argv,
+                          bool *flag, void (*help)(void))
 {
-        static const struct option options[] = {
-            {"dry-run", no_argument, NULL, 'n'},
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
         int c;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'n':
-                        *dry_run = true;
-                        break;
                 case 'j':
-                        if (!json)
-                                return cli_bad_option(verb, argv);
-                        *json = true;
+                        *flag = true;
                         break;
                 case 'h':
                         help();
@@ -151,13 +154,14 @@ static void help_prepare(void)
             "Gives a VM its slice of the host, as the libvirt hook does at 'prepare begin':\n"
             "reserves its hugepages per NUMA node, keeps host tasks, workqueues and IRQs off its\n"
             "CPUs, and sets the noise knobs; every original value is journaled first.\n\n"
-            "  --dry-run   print every change (path, old -> new) and change nothing\n");
+            "  --dry-run   print every change (path, old -> new) and change nothing\n"
+            "  -h, --help  show this help\n");
 }
 
 int verb_prepare(const CliContext *ctx, int argc, char **argv)
 {
         bool dry_run = false;
-        int r = simple_options("prepare", argc, argv, &dry_run, NULL, help_prepare);
+        int r = simple_options("prepare", dry_run_options, argc, argv, &dry_run, help_prepare);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind + 1 != argc)
@@ -188,13 +192,14 @@ static void help_release(void)
             "Usage: vmslice [--root DIR] [--state-dir DIR] release NAME [--dry-run]\n\n"
             "Gives a VM's slice back, as the hook does at 'release end'. Knobs other prepared VMs\n"
             "still want stay; the last VM out restores them.\n\n"
-            "  --dry-run   print every change and change nothing\n");
+            "  --dry-run   print every change and change nothing\n"
+            "  -h, --help  show this help\n");
 }
 
 int verb_release(const CliContext *ctx, int argc, char **argv)
 {
         bool dry_run = false;
-        int r = simple_options("release", argc, argv, &dry_run, NULL, help_release);
+        int r = simple_options("release", dry_run_options, argc, argv, &dry_run, help_release);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind + 1 != argc)
@@ -216,13 +221,14 @@ static void help_restore(void)
             "Usage: vmslice [--root DIR] [--state-dir DIR] restore [--dry-run]\n\n"
             "Undoes everything vmslice changed, whatever state it was left in (a crash, a VM that\n"
             "never released): every journaled original is written back, newest first.\n\n"
-            "  --dry-run   print every change and change nothing\n");
+            "  --dry-run   print every change and change nothing\n"
+            "  -h, --help  show this help\n");
 }
 
 int verb_restore(const CliContext *ctx, int argc, char **argv)
 {
         bool dry_run = false;
-        int r = simple_options("restore", argc, argv, &dry_run, NULL, help_restore);
+        int r = simple_options("restore", dry_run_options, argc, argv, &dry_run, help_restore);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind != argc)
@@ -243,7 +249,9 @@ static void help_status(void)
 {
         printf("Usage: vmslice [--root DIR] [--state-dir DIR] status [--json]\n\n"
                "Which slices are active, for which VMs, and every knob vmslice changed with its\n"
-               "original and current value.\n");
+               "original and current value.\n\n"
+               "  --json      machine-readable output (documented in docs/json.md)\n"
+               "  -h, --help  show this help\n");
 }
 
 /* What the hook found of the VM's threads at 'started begin' ("LEVEL CODE: message" lines). */
@@ -278,8 +286,8 @@ static void print_placement(State *st, const char *name, JsonWriter *w)
 
 int verb_status(const CliContext *ctx, int argc, char **argv)
 {
-        bool json = false, dry = false;
-        int r = simple_options("status", argc, argv, &dry, &json, help_status);
+        bool json = false;
+        int r = simple_options("status", json_options, argc, argv, &json, help_status);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind != argc)
@@ -375,8 +383,9 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
 static void help_hook(void)
 {
         printf(
-            "Usage: vmslice hook install [--hooks-dir DIR]\n"
+            "Usage: vmslice hook install [--hooks-dir DIR] [--binary PATH]\n"
             "       vmslice hook uninstall [--hooks-dir DIR]\n"
+            "       vmslice hook print [--binary PATH]\n"
             "       vmslice hook run NAME OPERATION SUBOPERATION [EXTRA]   (libvirt calls this)\n\n"
             "install puts a hook script 'vmslice' into libvirt's qemu.d directory "
             "(default\n" HOOKS_DIR
@@ -389,7 +398,12 @@ static void help_hook(void)
             "back,\n"
             "'started begin' (the VM's threads and cgroups exist) and 'reconnect begin' (after a\n"
             "libvirtd restart) re-check the slices. It reads the domain\n"
-            "XML libvirt passes on stdin and never calls the libvirt API.\n");
+            "XML libvirt passes on stdin and never calls the libvirt API. print writes the script\n"
+            "install would write on stdout (the build installs it as\n"
+            "DATADIR/vmslice/hooks/qemu.d/vmslice for packages to place).\n\n"
+            "  --hooks-dir DIR  libvirt's qemu.d directory (default " HOOKS_DIR ")\n"
+            "  --binary PATH    the vmslice the script runs (default: this program)\n"
+            "  -h, --help       show this help\n");
 }
 
 /* At 'started begin': where the VM's threads may run, checked as 'vmslice check' does (without
@@ -510,25 +524,50 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         return EXIT_OK;
 }
 
-static int hook_install(const char *dir, bool install)
+/* The hook script: one text for 'hook install' and 'hook print'. binary NULL: this program. */
+static int hook_script(const char *binary, char **ret)
+{
+        char self[4096];
+        if (!binary) {
+                ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+                if (n <= 0)
+                        return cli_errorf(EXIT_FAIL, "cannot find the vmslice binary: %s",
+                                          strerror(errno));
+                self[n] = 0;
+                binary = self;
+        } else if (binary[0] != '/')
+                return cli_errorf(EXIT_USAGE, "hook: --binary must be an absolute path");
+        if (strchr(binary, '\'') || strchr(binary, '\n'))
+                return cli_errorf(EXIT_FAIL,
+                                  "the vmslice binary's path %s cannot be put in a script", binary);
+        *ret = strdup_printf("#!/bin/sh\n"
+                             "# vmslice's libvirt hook: libvirt runs every program in " HOOKS_DIR
+                             "\n# written by 'vmslice hook install' or 'vmslice hook print'; see "
+                             "vmslice(8)\n"
+                             "exec '%s' hook run \"$@\"\n",
+                             binary);
+        return *ret ? 0 : cli_errorf(EXIT_FAIL, "out of memory");
+}
+
+static int hook_uninstall(const char *dir)
 {
         _cleanup_(freep) char *path = strdup_printf("%s/vmslice", dir);
         if (!path)
                 return cli_errorf(EXIT_FAIL, "out of memory");
-        if (!install) {
-                if (unlink(path) < 0 && errno != ENOENT)
-                        return cli_errorf(EXIT_FAIL, "cannot remove %s: %s", path, strerror(errno));
-                printf("removed %s\n", path);
-                return EXIT_OK;
-        }
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-                return cli_errorf(EXIT_FAIL, "cannot find the vmslice binary: %s", strerror(errno));
-        self[n] = 0;
-        if (strchr(self, '\'') || strchr(self, '\n'))
-                return cli_errorf(EXIT_FAIL,
-                                  "the vmslice binary's path %s cannot be put in a script", self);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return cli_errorf(EXIT_FAIL, "cannot remove %s: %s", path, strerror(errno));
+        printf("removed %s\n", path);
+        return EXIT_OK;
+}
+
+static int hook_install(const char *dir, const char *binary)
+{
+        _cleanup_(freep) char *path = strdup_printf("%s/vmslice", dir), *script = NULL;
+        if (!path)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        int r = hook_script(binary, &script);
+        if (r != 0)
+                return r;
         _cleanup_(freep) char *parent = strdup(dir);
         if (!parent)
                 return cli_errorf(EXIT_FAIL, "out of memory");
@@ -540,14 +579,7 @@ static int hook_install(const char *dir, bool install)
         }
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return cli_errorf(EXIT_FAIL, "cannot create %s: %s", dir, strerror(errno));
-        _cleanup_(freep) char *script =
-            strdup_printf("#!/bin/sh\n# installed by 'vmslice hook install'; remove with 'vmslice "
-                          "hook uninstall'\n"
-                          "exec '%s' hook run \"$@\"\n",
-                          self);
-        if (!script)
-                return cli_errorf(EXIT_FAIL, "out of memory");
-        int r = cli_write_output(path, script);
+        r = cli_write_output(path, script);
         if (r != EXIT_OK)
                 return r;
         if (chmod(path, 0755) < 0)
@@ -561,28 +593,57 @@ static int hook_install(const char *dir, bool install)
 
 int verb_hook(const CliContext *ctx, int argc, char **argv)
 {
+        static const struct option options[] = {
+            {"hooks-dir", required_argument, NULL, 'd'},
+            {"binary", required_argument, NULL, 'b'},
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 help_hook();
                 return argc < 2 ? EXIT_USAGE : EXIT_OK;
         }
+        /* libvirt's arguments are not options (EXTRA is often "-") */
         if (streq(argv[1], "run"))
                 return hook_run(ctx, argc - 2, argv + 2);
-        bool install = streq(argv[1], "install");
-        if (!install && !streq(argv[1], "uninstall"))
+        const char *cmd = argv[1], *dir = NULL, *binary = NULL;
+        if (!streq(cmd, "install") && !streq(cmd, "uninstall") && !streq(cmd, "print"))
+                return cli_errorf(
+                    EXIT_USAGE, "hook: unknown command '%s'; use install, uninstall, print or run",
+                    cmd);
+        int c;
+        while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'b':
+                        binary = optarg;
+                        break;
+                case 'h':
+                        help_hook();
+                        return EXIT_OK;
+                default:
+                        return cli_bad_option("hook", argv + 1);
+                }
+        if (optind + 1 < argc)
+                return cli_errorf(EXIT_USAGE, "hook %s: unknown argument '%s'", cmd,
+                                  argv[optind + 1]);
+        if (dir && streq(cmd, "print"))
                 return cli_errorf(EXIT_USAGE,
-                                  "hook: unknown command '%s'; use install, uninstall or run",
-                                  argv[1]);
-        const char *dir = HOOKS_DIR;
-        for (int i = 2; i < argc; i++) {
-                if (streq(argv[i], "--hooks-dir") && i + 1 < argc)
-                        dir = argv[++i];
-                else if (startswith(argv[i], "--hooks-dir="))
-                        dir = argv[i] + strlen("--hooks-dir=");
-                else
-                        return cli_errorf(EXIT_USAGE, "hook %s: unknown argument '%s'", argv[1],
-                                          argv[i]);
-        }
-        if (dir[0] != '/')
+                                  "hook print: --hooks-dir is for install and uninstall");
+        if (binary && streq(cmd, "uninstall"))
+                return cli_errorf(EXIT_USAGE, "hook uninstall: --binary is for install and print");
+        if (dir && dir[0] != '/')
                 return cli_errorf(EXIT_USAGE, "--hooks-dir must be an absolute path");
-        return hook_install(dir, install);
+        if (streq(cmd, "print")) {
+                _cleanup_(freep) char *script = NULL;
+                int r = hook_script(binary, &script);
+                if (r == 0)
+                        fputs(script, stdout);
+                return r;
+        }
+        if (streq(cmd, "uninstall"))
+                return hook_uninstall(dir ? dir : HOOKS_DIR);
+        return hook_install(dir ? dir : HOOKS_DIR, binary);
 }

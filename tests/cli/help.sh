@@ -1,0 +1,148 @@
+#!/bin/bash
+# The command line is described wherever it is shown: for every verb of main.c's verb table and
+# every long option its parser takes (tests/cli/options.py reads them from src/cli), the verb's
+# --help, vmslice(8) and the bash completion name it; 'vmslice help VERB' is 'vmslice VERB --help';
+# vmslice.conf(5) and the example settings file name every key of slice-config.c.
+. "$(dirname "$0")/lib.sh"
+OPTIONS="$SRC/tests/cli/options.py"
+COMPLETION="$SRC/shell-completion/bash/vmslice"
+
+mapfile -t VERBS < <(python3 "$OPTIONS" "$SRC" verbs)
+mapfile -t GLOBAL < <(python3 "$OPTIONS" "$SRC" global)
+python3 "$OPTIONS" "$SRC" options >"$WORK/options" && python3 "$OPTIONS" "$SRC" settings >"$WORK/settings"
+ok $? "options.py reads the verbs, options and settings from the source"
+# the reader finds what is certainly there, so an empty list is never a pass
+[[ " ${VERBS[*]} " == *" plan "* && " ${VERBS[*]} " == *" hook "* ]] &&
+        grep -qx 'plan --exclude' "$WORK/options" && grep -qx 'status --json' "$WORK/options" &&
+        grep -qx 'hook --hooks-dir' "$WORK/options" && ! grep -qx 'prepare --json' "$WORK/options" &&
+        [[ " ${GLOBAL[*]} " == *" --root "* ]] && grep -qx 'partition' "$WORK/settings"
+ok $? "... which holds known entries (plan --exclude, status --json but not prepare --json, hook --hooks-dir)"
+
+opts_of() { awk -v v="$1" '$1 == v { print $2 }' "$WORK/options"; }
+
+# the man page as text: one section per .SH/.SS, escapes and fonts removed
+python3 - "$SRC/man/vmslice.8" "$WORK/man" <<'PY'
+import os, re, sys
+text = open(sys.argv[1]).read()
+os.makedirs(sys.argv[2])
+norm = lambda t: re.sub(r'\\f[BIRP]|\\&|\\%|\\c|\\\(..|"', "", t).replace("\\-", "-").replace("\\~", " ")
+name, parts = None, {}
+for line in text.split("\n"):
+    m = re.match(r'\.(SH|SS) (.*)', line)
+    if m:
+        name = norm(m.group(2)).strip()
+    if name:
+        parts.setdefault(name, []).append(norm(line))
+synopsis = "\n".join(parts.pop("SYNOPSIS", [])).split(".SY vmslice")
+for title, lines in parts.items():
+    open(os.path.join(sys.argv[2], "section " + title.replace("/", "_")), "w").write("\n".join(lines) + "\n")
+for i, s in enumerate(synopsis[1:]):
+    open(os.path.join(sys.argv[2], "synopsis %02d" % i), "w").write(s)
+PY
+
+# word WORD FILE...: WORD stands alone (not the start of a longer option) in one of FILES
+word() {
+        local w=$1
+        shift
+        grep -qE -- "(^|[^a-z0-9-])${w}([^a-z0-9-]|\$)" "$@" 2>/dev/null
+}
+
+for v in "${VERBS[@]}"; do
+        run "$v" --help
+        h=$out
+        [ "$rc" -eq 0 ] && [[ "$h" == Usage:* ]] && [ -z "$err" ]
+        ok $? "$v --help: exit 0, starts with Usage:, nothing on stderr"
+        run help "$v"
+        [ "$rc" -eq 0 ] && [ "$out" == "$h" ]; ok $? "help $v is $v --help"
+        run --help "$v"
+        [ "$rc" -eq 0 ] && [ "$out" == "$h" ]; ok $? "--help $v is $v --help"
+        printf '%s\n' "$h" >"$WORK/help-$v"
+        missing=
+        for o in $(opts_of "$v"); do
+                word "$o" "$WORK/help-$v" || missing+=" $o"
+        done
+        [ -z "$missing" ]; ok $? "$v --help names every option of its parser${missing:+ (missing:$missing)}"
+        # and the other way round: what the help offers, the parser takes (or it is global)
+        if [ -n "$(opts_of "$v")" ]; then
+                extra=
+                for o in $(grep -oE -- '--[a-z][a-z0-9-]*' "$WORK/help-$v" | sort -u); do
+                        opts_of "$v" | grep -qx -- "$o" || [[ " ${GLOBAL[*]} " == *" $o "* ]] || extra+=" $o"
+                done
+                [ -z "$extra" ]; ok $? "$v --help names no option its parser refuses${extra:+ (extra:$extra)}"
+        fi
+
+        # vmslice(8): a section and a synopsis for the verb; each option in one of them, or for
+        # the global ones (--help) under GLOBAL OPTIONS
+        sections=()
+        for f in "$WORK/man/section $v"*; do
+                [ -e "$f" ] && [[ "$(basename "$f")" =~ ^section\ $v( |$) ]] && sections+=("$f")
+        done
+        synopses=()
+        for f in "$WORK/man/synopsis "*; do
+                grep -qE "^\.B $v( |$)" "$f" && synopses+=("$f")
+        done
+        [ ${#sections[@]} -gt 0 ] && [ ${#synopses[@]} -gt 0 ]
+        ok $? "vmslice(8) has a section and a synopsis for $v"
+        missing=
+        for o in $(opts_of "$v"); do
+                word "$o" "${sections[@]}" "${synopses[@]}" && continue
+                [[ " ${GLOBAL[*]} " == *" $o "* ]] && word "$o" "$WORK/man/section GLOBAL OPTIONS" && continue
+                missing+=" $o"
+        done
+        [ -z "$missing" ]; ok $? "vmslice(8) documents every option of $v${missing:+ (missing:$missing)}"
+done
+missing=
+for o in "${GLOBAL[@]}"; do
+        word "$o" "$WORK/man/section GLOBAL OPTIONS" || missing+=" $o"
+        run --help
+        word "$o" <(printf '%s\n' "$out") || missing+=" $o(--help)"
+done
+[ -z "$missing" ]; ok $? "vmslice(8) and --help name every global option${missing:+ (missing:$missing)}"
+
+# the completion offers exactly each verb's options, and every verb
+bash -n "$COMPLETION"; ok $? "bash -n on the completion"
+complete_line() { # WORDS... -> the candidates for the last word, one a line
+        bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+                 COMP_POINT=${#COMP_LINE}; fn=$(complete -p vmslice | sed -E "s/.*-F ([^ ]+).*/\1/")
+                 "$fn" vmslice "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"; printf "%s\n" "${COMPREPLY[@]}"' \
+                _ "$COMPLETION" "$@"
+}
+complete_line vmslice "" | sort >"$WORK/c-verbs"
+printf '%s\n' "${VERBS[@]}" | sort | diff -u - "$WORK/c-verbs" | diag
+ok "${PIPESTATUS[2]}" "vmslice <TAB> offers every verb"
+complete_line vmslice -- | sort >"$WORK/c-global"
+printf '%s\n' "${GLOBAL[@]}" | grep -- '^--' | sort | diff -u - "$WORK/c-global" | diag
+ok "${PIPESTATUS[3]}" "vmslice --<TAB> offers every global option"
+# after the verb: its options, --help (every verb takes it, as checked above) and the global options
+# that are not --version (which only stands before a verb)
+after_verb=$(printf '%s\n' "${GLOBAL[@]}" --help | grep -- '^--' | grep -vx -- --version)
+for v in "${VERBS[@]}"; do
+        words=(vmslice "$v")
+        [ "$v" = hook ] && words+=(install) # hook's options follow its command
+        complete_line "${words[@]}" -- | sed 's/=$//' | sort -u >"$WORK/c-$v"
+        { opts_of "$v"; echo "$after_verb"; } | sort -u | diff -u - "$WORK/c-$v" | diag
+        ok "${PIPESTATUS[2]}" "vmslice $v --<TAB> offers exactly its options, --help and the global ones"
+done
+
+# vmslice.conf(5) has an entry for every key; the example file names every key with its default
+python3 - "$SRC/man/vmslice.conf.5" "$WORK/settings" <<'PY' 2>&1 | diag
+import re, sys
+man = open(sys.argv[1]).read().replace("\\-", "-")
+man = man[man.index(".SH SECTIONS") : man.index(".SH EXAMPLE")]
+# ".BR key " = default"" entries (several on a line), and ".B enabled = yes" in the sections
+entries = set(re.findall(r'^\.BR? ([a-z-]+)\b', man, re.M))
+for line in re.findall(r'^\.BR (.*)$', man, re.M):
+    entries |= set(re.findall(r'\b([a-z][a-z-]+) " = ', line))
+missing = [k for k in open(sys.argv[2]).read().split() if k not in entries]
+if missing:
+    print("vmslice.conf(5) has no entry for", " ".join(missing))
+sys.exit(1 if missing else 0)
+PY
+ok "${PIPESTATUS[0]}" "vmslice.conf(5) documents every key of slice-config.c"
+missing=
+while read -r k; do
+        grep -qE "^# *$k = " "$SRC/data/vmslice.conf.example" || missing+=" $k"
+done <"$WORK/settings"
+[ -z "$missing" ]; ok $? "data/vmslice.conf.example names every key${missing:+ (missing:$missing)}"
+
+done_testing
