@@ -126,7 +126,7 @@ load_on
 load_off
 
 mkdir -p "$(dirname "$OUT")"
-python3 - "$WORK" "$DURATION" "$CPU" "${LOAD[*]}" "$("$VMSLICE" --version)" \
+python3 - "$WORK" "$DURATION" "$CPU" "${LOAD[*]}" "$("$VMSLICE" --version | head -1)" \
         "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" "$METHOD" >"$OUT" <<'PY'
 import json, os, platform, sys
 work, duration, cpu, load, version, rev, method = sys.argv[1:]
