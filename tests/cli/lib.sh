@@ -21,6 +21,11 @@ ok() { # ok STATUS DESCRIPTION
 
 diag() { sed 's/^/# /'; }
 
+skip() { # skip DESCRIPTION: a check this host cannot run, said why
+        _n=$((_n + 1))
+        echo "ok $_n # SKIP $1"
+}
+
 # run ARGS...: runs vmslice, sets $out, $err, $rc
 run() {
         out=$("$VMSLICE" "$@" 2>"$WORK/stderr")

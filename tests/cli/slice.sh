@@ -304,6 +304,21 @@ cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: every knob file is as b
 [ "$(cat /proc/self/cpuset)" = / ]; ok $? "real kernel: tasks are back in the root cpuset"
 kthreads >"$WORK/kt-after"
 same_kthreads "$WORK/kt-before" "$WORK/kt-after"; ok $? "real kernel: kernel threads have their affinity back"
+# a task pinned by its user (taskset) to the VM CPU: off it while the VM runs, and, on kernels that
+# keep a task's requested affinity across cpuset moves (6.2+, user_cpus_ptr), pinned there again
+sleep 600 &
+pinned=$!
+taskset -pc 1 $pinned >/dev/null
+"$VMSLICE" "${R[@]}" prepare "$WORK/rk.xml" >/dev/null 2>&1
+[ "$(taskset -pc $pinned | sed 's/.*: //')" = 0 ]; ok $? "real kernel: a task pinned to the VM CPU leaves it while the slice holds"
+"$VMSLICE" "${R[@]}" release vmslice-realkernel >/dev/null 2>&1
+IFS=. read -r kmaj kmin _ < /proc/sys/kernel/osrelease
+if [ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "${kmin%%[!0-9]*}" -ge 2 ]; }; then
+        [ "$(taskset -pc $pinned | sed 's/.*: //')" = 1 ]; ok $? "real kernel: ... and is pinned to it again after release"
+else
+        skip "real kernel: a task's own affinity comes back (needs kernel 6.2+; this is $(uname -r))"
+fi
+kill $pinned; wait $pinned 2>/dev/null
 # tasks forking while the last VM goes (their children are born in the host cpuset): release
 # still empties and removes it (the e2e suite found this)
 if [ -e /sys/fs/cgroup/cpuset/cpuset.cpus ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
