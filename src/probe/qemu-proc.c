@@ -538,7 +538,7 @@ static int cmp_thread(const void *a, const void *b)
 }
 
 /* QEMU's -name option: "guest=NAME,debug-threads=on" (",," is a literal comma), or "NAME". */
-static int parse_name_option(QemuProc *q, const char *opt)
+static int parse_name_option(const char *opt, char **ret_guest_name, bool *ret_debug_threads)
 {
         SBuf name = {0};
         bool first = true;
@@ -563,15 +563,34 @@ static int parse_name_option(QemuProc *q, const char *opt)
                 if ((v = startswith(s, "guest=")) || (first && !strchr(s, '=')))
                         sbuf_append(&name, v ? v : s);
                 else if ((v = startswith(s, "debug-threads=")))
-                        q->debug_threads = streq(v, "on") || streq(v, "yes");
+                        *ret_debug_threads = streq(v, "on") || streq(v, "yes");
                 first = false;
         }
         if (name.len == 0) {
                 sbuf_done(&name);
                 return 0;
         }
-        q->guest_name = sbuf_steal(&name);
-        return q->guest_name ? 0 : -ENOMEM;
+        *ret_guest_name = sbuf_steal(&name);
+        return *ret_guest_name ? 0 : -ENOMEM;
+}
+
+int qemu_cmdline_parse(const char *cmdline, size_t size, char **ret_guest_name,
+                       bool *ret_debug_threads)
+{
+        *ret_guest_name = NULL;
+        *ret_debug_threads = false;
+        for (size_t i = 0; i < size;) {
+                const char *arg = cmdline + i;
+                size_t len = strnlen(arg, size - i);
+                i += len + 1;
+                /* i < size first: arg is NUL-terminated, and an argument follows */
+                if (i < size && (streq(arg, "-name") || streq(arg, "--name"))) {
+                        _cleanup_(freep) char *opt = strndup(cmdline + i, size - i);
+                        return opt ? parse_name_option(opt, ret_guest_name, ret_debug_threads)
+                                   : -ENOMEM;
+                }
+        }
+        return 0;
 }
 
 /* The command line: NUL-separated arguments. */
@@ -587,14 +606,7 @@ static int read_cmdline(Host *h, QemuProc *q)
         int r = read_fd_full(fd, 1024 * 1024, &buf, &size);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < size;) {
-                const char *arg = buf + i;
-                size_t len = strnlen(arg, size - i);
-                i += len + 1;
-                if ((streq(arg, "-name") || streq(arg, "--name")) && i < size)
-                        return parse_name_option(q, buf + i);
-        }
-        return 0;
+        return qemu_cmdline_parse(buf, size, &q->guest_name, &q->debug_threads);
 }
 
 static int read_threads(Host *h, QemuProc *q, Error *err)
