@@ -537,10 +537,11 @@ static int cmp_thread(const void *a, const void *b)
         return x->task.tid < y->task.tid ? -1 : x->task.tid > y->task.tid;
 }
 
-/* QEMU's -name option: "guest=NAME,debug-threads=on" (",," is a literal comma), or "NAME". */
+/* QEMU's -name option: "guest=NAME,debug-threads=on" (",," is a literal comma), or "NAME"; as in
+ * QEMU, a later guest= replaces an earlier one (or the leading NAME). */
 static int parse_name_option(const char *opt, char **ret_guest_name, bool *ret_debug_threads)
 {
-        SBuf name = {0};
+        _cleanup_(freep) char *name = NULL;
         bool first = true;
         for (const char *p = opt; *p;) {
                 SBuf part = {0};
@@ -555,23 +556,21 @@ static int parse_name_option(const char *opt, char **ret_guest_name, bool *ret_d
                                 sbuf_appendf(&part, "%c", *p);
                 }
                 _cleanup_(freep) char *s = sbuf_steal(&part);
-                if (!s) {
-                        sbuf_done(&name);
+                if (!s)
                         return -ENOMEM;
-                }
                 const char *v;
-                if ((v = startswith(s, "guest=")) || (first && !strchr(s, '=')))
-                        sbuf_append(&name, v ? v : s);
-                else if ((v = startswith(s, "debug-threads=")))
+                if ((v = startswith(s, "guest=")) || (first && !strchr(s, '='))) {
+                        free(name);
+                        name = strdup(v ? v : s);
+                        if (!name)
+                                return -ENOMEM;
+                } else if ((v = startswith(s, "debug-threads=")))
                         *ret_debug_threads = streq(v, "on") || streq(v, "yes");
                 first = false;
         }
-        if (name.len == 0) {
-                sbuf_done(&name);
-                return 0;
-        }
-        *ret_guest_name = sbuf_steal(&name);
-        return *ret_guest_name ? 0 : -ENOMEM;
+        if (name && *name)
+                *ret_guest_name = TAKE_PTR(name);
+        return 0;
 }
 
 int qemu_cmdline_parse(const char *cmdline, size_t size, char **ret_guest_name,
