@@ -162,16 +162,21 @@ int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret)
         if (!*copy || nwords > CPU_NUMBER_MAX / 32 + 1)
                 return *copy ? -ERANGE : -EINVAL;
         size_t w = nwords;
-        char *save = NULL;
-        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        /* word by word, most significant first; an empty word ("f,,f", ",f") is malformed (not
+         * skipped, which would move the words after it) */
+        for (char *next = copy, *tok; (tok = strsep(&next, ","));) {
                 w--;
                 size_t l = strlen(tok);
-                if (l == 0 || l > 8)
+                if (l == 0 || l > 8) {
+                        hwloc_bitmap_zero(ret);
                         return -EINVAL;
+                }
                 unsigned long v = 0;
                 for (char *c = tok; *c; c++) {
-                        if (!isxdigit((unsigned char) *c))
+                        if (!isxdigit((unsigned char) *c)) {
+                                hwloc_bitmap_zero(ret);
                                 return -EINVAL;
+                        }
                         v = v * 16 +
                             (unsigned long) (isdigit((unsigned char) *c)
                                                  ? *c - '0'

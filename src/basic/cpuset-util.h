@@ -34,7 +34,8 @@ void json_cpuset(JsonWriter *w, const char *key, hwloc_const_bitmap_t set);
 /* The kernel's cpumask format ("ffffffff,0000000f", 32-bit words, most significant first) with
  * words words (at least enough for the set). Returns NULL on OOM. */
 char *cpuset_format_mask(hwloc_const_bitmap_t set, unsigned words);
-/* Parses the kernel's cpumask format. Returns 0, -EINVAL or -ERANGE. */
+/* Parses the kernel's cpumask format: comma-separated words of 1 to 8 hex digits. Returns 0,
+ * -EINVAL or -ERANGE, leaving ret empty on failure. */
 int cpuset_parse_mask(const char *s, hwloc_bitmap_t ret);
 
 /* systemd's D-Bus form of a CPU set (AllowedCPUs=): a byte array, CPU n in bit n%8 of byte n/8;

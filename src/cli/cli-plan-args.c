@@ -33,63 +33,62 @@ static int parse_count(const char *opt, const char *value, unsigned min, unsigne
         return 0;
 }
 
-int plan_args_parse(PlanArgs *a, int c, const char *optarg)
+int plan_args_parse(PlanArgs *a, int c, const char *arg)
 {
         PlanRequest *r_ = &a->req;
         int r = 0;
         switch (c) {
         case ARG_VCPUS:
-                r = parse_count("--vcpus", optarg, 1, PLAN_VCPUS_MAX, &r_->vcpus);
+                r = parse_count("--vcpus", arg, 1, PLAN_VCPUS_MAX, &r_->vcpus);
                 break;
         case ARG_THREADS:
-                if (streq(optarg, "auto"))
+                if (streq(arg, "auto"))
                         r_->threads = 0;
-                else if (streq(optarg, "1") || streq(optarg, "2"))
-                        r_->threads = (unsigned) (optarg[0] - '0');
+                else if (streq(arg, "1") || streq(arg, "2"))
+                        r_->threads = (unsigned) (arg[0] - '0');
                 else
-                        r = cli_errorf(EXIT_USAGE, "--threads '%s': use 1, 2 or auto", optarg);
+                        r = cli_errorf(EXIT_USAGE, "--threads '%s': use 1, 2 or auto", arg);
                 break;
         case ARG_HOST_CORES:
-                r = parse_count("--host-cores", optarg, 1, 8192, &r_->host_cores);
+                r = parse_count("--host-cores", arg, 1, 8192, &r_->host_cores);
                 break;
         case ARG_PCI:
-                if (strv_extend(&a->pci, optarg) < 0)
+                if (strv_extend(&a->pci, arg) < 0)
                         r = cli_errorf(EXIT_FAIL, "out of memory");
                 break;
         case ARG_EMULATOR:
-                if (streq(optarg, "shared"))
+                if (streq(arg, "shared"))
                         r_->emulator = EMULATOR_SHARED;
-                else if (streq(optarg, "isolated"))
+                else if (streq(arg, "isolated"))
                         r_->emulator = EMULATOR_ISOLATED;
                 else
-                        r = cli_errorf(EXIT_USAGE, "--emulator '%s': use shared or isolated",
-                                       optarg);
+                        r = cli_errorf(EXIT_USAGE, "--emulator '%s': use shared or isolated", arg);
                 break;
         case ARG_IOTHREADS:
-                r = parse_count("--iothreads", optarg, 0, PLAN_IOTHREADS_MAX, &r_->iothreads);
+                r = parse_count("--iothreads", arg, 0, PLAN_IOTHREADS_MAX, &r_->iothreads);
                 break;
         case ARG_MEMORY: {
                 uint64_t bytes;
-                int k = parse_size(optarg, 1ULL << 20, &bytes);
+                int k = parse_size(arg, 1ULL << 20, &bytes);
                 if (k < 0 || bytes == 0)
                         r = cli_errorf(EXIT_USAGE,
                                        "--memory '%s' is not a size; use e.g. 16G, 16384M or "
                                        "16GiB (a bare number is MiB)",
-                                       optarg);
+                                       arg);
                 else
                         r_->memory = bytes;
                 break;
         }
         case ARG_HUGEPAGES: {
                 uint64_t bytes = 0;
-                if (streq(optarg, "none") || streq(optarg, "no"))
+                if (streq(arg, "none") || streq(arg, "no"))
                         r_->hugepages = HUGEPAGES_NONE;
-                else if (parse_size(optarg, 1ULL << 20, &bytes) >= 0 && bytes == (2ULL << 20))
+                else if (parse_size(arg, 1ULL << 20, &bytes) >= 0 && bytes == (2ULL << 20))
                         r_->hugepages = HUGEPAGES_2M;
-                else if (parse_size(optarg, 1ULL << 20, &bytes) >= 0 && bytes == (1ULL << 30))
+                else if (parse_size(arg, 1ULL << 20, &bytes) >= 0 && bytes == (1ULL << 30))
                         r_->hugepages = HUGEPAGES_1G;
                 else
-                        r = cli_errorf(EXIT_USAGE, "--hugepages '%s': use 2M, 1G or none", optarg);
+                        r = cli_errorf(EXIT_USAGE, "--hugepages '%s': use 2M, 1G or none", arg);
                 break;
         }
         case ARG_REALTIME:
@@ -97,10 +96,9 @@ int plan_args_parse(PlanArgs *a, int c, const char *optarg)
                 break;
         case ARG_EXCLUDE: {
                 _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t x = hwloc_bitmap_alloc();
-                if (!x || cpuset_parse_list(optarg, x) < 0)
+                if (!x || cpuset_parse_list(arg, x) < 0)
                         r = cli_errorf(EXIT_USAGE,
-                                       "--exclude '%s' is not a CPU list; use e.g. 4-7,12-15",
-                                       optarg);
+                                       "--exclude '%s' is not a CPU list; use e.g. 4-7,12-15", arg);
                 else
                         hwloc_bitmap_or(a->exclude, a->exclude, x);
                 break;

@@ -62,4 +62,4 @@ int plan_args_init(PlanArgs *a);
 void plan_args_done(PlanArgs *a);
 /* Handles one getopt result: 0 when taken, 1 when c is not a planner option, else the exit status
  * of a usage error it printed. */
-int plan_args_parse(PlanArgs *a, int c, const char *optarg);
+int plan_args_parse(PlanArgs *a, int c, const char *arg);

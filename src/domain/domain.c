@@ -697,7 +697,9 @@ static void put_node(SBuf *b, xmlNodePtr n, char q)
                         sbuf_append(b, " ");
                         put_qname(b, a->ns, a->name);
                         sbuf_appendf(b, "=%c", q);
-                        xmlChar *v = xmlNodeListGetString(n->doc, a->children, 0);
+                        /* the value as it is (inLine 1): put_escaped() escapes it, once; with
+                         * 0 libxml2 would return it escaped already, non-ASCII as &#x..; */
+                        xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
                         put_escaped(b, v, q);
                         xmlFree(v);
                         sbuf_appendf(b, "%c", q);

@@ -537,10 +537,11 @@ static int cmp_thread(const void *a, const void *b)
         return x->task.tid < y->task.tid ? -1 : x->task.tid > y->task.tid;
 }
 
-/* QEMU's -name option: "guest=NAME,debug-threads=on" (",," is a literal comma), or "NAME". */
-static int parse_name_option(QemuProc *q, const char *opt)
+/* QEMU's -name option: "guest=NAME,debug-threads=on" (",," is a literal comma), or "NAME"; as in
+ * QEMU, a later guest= replaces an earlier one (or the leading NAME). */
+static int parse_name_option(const char *opt, char **ret_guest_name, bool *ret_debug_threads)
 {
-        SBuf name = {0};
+        _cleanup_(freep) char *name = NULL;
         bool first = true;
         for (const char *p = opt; *p;) {
                 SBuf part = {0};
@@ -555,23 +556,40 @@ static int parse_name_option(QemuProc *q, const char *opt)
                                 sbuf_appendf(&part, "%c", *p);
                 }
                 _cleanup_(freep) char *s = sbuf_steal(&part);
-                if (!s) {
-                        sbuf_done(&name);
+                if (!s)
                         return -ENOMEM;
-                }
                 const char *v;
-                if ((v = startswith(s, "guest=")) || (first && !strchr(s, '=')))
-                        sbuf_append(&name, v ? v : s);
-                else if ((v = startswith(s, "debug-threads=")))
-                        q->debug_threads = streq(v, "on") || streq(v, "yes");
+                if ((v = startswith(s, "guest=")) || (first && !strchr(s, '='))) {
+                        free(name);
+                        name = strdup(v ? v : s);
+                        if (!name)
+                                return -ENOMEM;
+                } else if ((v = startswith(s, "debug-threads=")))
+                        *ret_debug_threads = streq(v, "on") || streq(v, "yes");
                 first = false;
         }
-        if (name.len == 0) {
-                sbuf_done(&name);
-                return 0;
+        if (name && *name)
+                *ret_guest_name = TAKE_PTR(name);
+        return 0;
+}
+
+int qemu_cmdline_parse(const char *cmdline, size_t size, char **ret_guest_name,
+                       bool *ret_debug_threads)
+{
+        *ret_guest_name = NULL;
+        *ret_debug_threads = false;
+        for (size_t i = 0; i < size;) {
+                const char *arg = cmdline + i;
+                size_t len = strnlen(arg, size - i);
+                i += len + 1;
+                /* i < size first: arg is NUL-terminated, and an argument follows */
+                if (i < size && (streq(arg, "-name") || streq(arg, "--name"))) {
+                        _cleanup_(freep) char *opt = strndup(cmdline + i, size - i);
+                        return opt ? parse_name_option(opt, ret_guest_name, ret_debug_threads)
+                                   : -ENOMEM;
+                }
         }
-        q->guest_name = sbuf_steal(&name);
-        return q->guest_name ? 0 : -ENOMEM;
+        return 0;
 }
 
 /* The command line: NUL-separated arguments. */
@@ -587,14 +605,7 @@ static int read_cmdline(Host *h, QemuProc *q)
         int r = read_fd_full(fd, 1024 * 1024, &buf, &size);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < size;) {
-                const char *arg = buf + i;
-                size_t len = strnlen(arg, size - i);
-                i += len + 1;
-                if ((streq(arg, "-name") || streq(arg, "--name")) && i < size)
-                        return parse_name_option(q, buf + i);
-        }
-        return 0;
+        return qemu_cmdline_parse(buf, size, &q->guest_name, &q->debug_threads);
 }
 
 static int read_threads(Host *h, QemuProc *q, Error *err)

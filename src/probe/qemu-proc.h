@@ -179,6 +179,13 @@ size_t qemu_proc_count(const QemuProc *q, QemuThreadKind kind);
 /* The vCPU thread of vCPU index, or NULL. */
 const QemuThread *qemu_proc_vcpu(const QemuProc *q, unsigned index);
 
+/* QEMU's -name option in a command line (/proc/PID/cmdline: size bytes of NUL-separated arguments,
+ * the last one possibly unterminated): "-name guest=NAME,debug-threads=on" (",," is a literal
+ * comma) or "-name NAME". *ret_guest_name is NULL when there is no name (the caller frees it).
+ * Returns 0 or -ENOMEM. */
+int qemu_cmdline_parse(const char *cmdline, size_t size, char **ret_guest_name,
+                       bool *ret_debug_threads);
+
 /* Where libvirt records the pid of a running domain's QEMU: QEMU_PIDFILE_DIR/NAME.pid. */
 #define QEMU_PIDFILE_DIR "/run/libvirt/qemu"
 

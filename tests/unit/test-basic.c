@@ -102,6 +102,26 @@ static void test_cpuset_parse(void **state)
         }
 }
 
+static void test_cpuset_mask(void **state)
+{
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t s = hwloc_bitmap_alloc();
+        assert_int_equal(cpuset_parse_mask("0000000f,ffffffff\n", s), 0);
+        assert_string_equal(setstr(s), "0-35");
+        assert_int_equal(cpuset_parse_mask("F,0", s), 0);
+        assert_string_equal(setstr(s), "32-35");
+        assert_int_equal(cpuset_parse_mask("00000000", s), 0);
+        assert_true(hwloc_bitmap_iszero(s));
+
+        /* an empty word is malformed, not skipped (found by tests/fuzz/fuzz-cpuset: "f,,f" was
+         * CPUs 0-3 and 32-35) */
+        static const char *const bad[] = {"",   ",f",        "f,",          "f,,f", "0,2,,1",
+                                          "zz", "123456789", "0000000f,zz", "0x1",  "f f"};
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(cpuset_parse_mask(bad[i], s), -EINVAL);
+                assert_true(hwloc_bitmap_iszero(s));
+        }
+}
+
 static void test_cpuset_format(void **state)
 {
         _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t s = hwloc_bitmap_alloc();
@@ -185,11 +205,11 @@ static void test_pci_addr(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_safe_atou),     cmocka_unit_test(test_parse_size),
-            cmocka_unit_test(test_format_bytes),  cmocka_unit_test(test_cpuset_parse),
-            cmocka_unit_test(test_cpuset_format), cmocka_unit_test(test_json),
-            cmocka_unit_test(test_strings),       cmocka_unit_test(test_error),
-            cmocka_unit_test(test_pci_addr),
+            cmocka_unit_test(test_safe_atou),    cmocka_unit_test(test_parse_size),
+            cmocka_unit_test(test_format_bytes), cmocka_unit_test(test_cpuset_parse),
+            cmocka_unit_test(test_cpuset_mask),  cmocka_unit_test(test_cpuset_format),
+            cmocka_unit_test(test_json),         cmocka_unit_test(test_strings),
+            cmocka_unit_test(test_error),        cmocka_unit_test(test_pci_addr),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

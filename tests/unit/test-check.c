@@ -542,6 +542,36 @@ static void test_interrupts(void **state)
         }
 }
 
+/* ---- QEMU's command line ---- */
+
+static void expect_name(const char *cmdline, size_t size, const char *name, bool debug_threads)
+{
+        _cleanup_(freep) char *got = NULL;
+        bool dbg = !debug_threads;
+        assert_int_equal(qemu_cmdline_parse(cmdline, size, &got, &dbg), 0);
+        if (name)
+                assert_string_equal(got, name);
+        else
+                assert_null(got);
+        assert_int_equal(dbg, debug_threads);
+}
+
+#define EXPECT_NAME(lit, name, dbg) expect_name(lit, sizeof(lit) - 1, name, dbg)
+
+static void test_cmdline(void **state)
+{
+        EXPECT_NAME("qemu\0-name\0guest=vm4,debug-threads=on\0-S", "vm4", true);
+        EXPECT_NAME("qemu\0--name\0vm,,x\0", "vm,x", false);
+        EXPECT_NAME("qemu\0-name\0debug-threads=on,guest=a", "a", true); /* unterminated */
+        /* a later guest= replaces the leading name, as in QEMU (they were concatenated) */
+        EXPECT_NAME("qemu\0-name\0old,guest=new\0", "new", false);
+        EXPECT_NAME("qemu\0-name\0guest=a,guest=b\0", "b", false);
+        EXPECT_NAME("qemu\0-name\0guest=\0", NULL, false);
+        EXPECT_NAME("qemu\0-name", NULL, false);
+        EXPECT_NAME("qemu\0-name\0", NULL, false);
+        EXPECT_NAME("", NULL, false);
+}
+
 /* ---- the QEMU process on the fixtures ---- */
 
 static void test_qemu_proc(void **state)
@@ -1013,7 +1043,7 @@ int main(void)
             cmocka_unit_test(test_running),         cmocka_unit_test(test_unpinned),
             cmocka_unit_test(test_off_pin),         cmocka_unit_test(test_ram),
             cmocka_unit_test(test_domain_mismatch), cmocka_unit_test(test_bad_domain),
-            cmocka_unit_test(test_slice),
+            cmocka_unit_test(test_slice),           cmocka_unit_test(test_cmdline),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,18 +263,31 @@ static void test_big_lines(void **state)
         domain_free(d);
 }
 
-static void test_quotes(void **state)
+/* A document read and written unchanged comes back as text (one line, a newline added). */
+static void assert_writes_back(const char *text)
 {
-        const char *text =
-            "<domain type=\"kvm\"><name>q</name><title a=\"x'y\">it's</title></domain>";
         Domain *d = NULL;
         Error err = {0};
-        assert_int_equal(domain_parse(text, strlen(text), "q", &d, &err), 0);
-        _cleanup_(freep) char *out = NULL;
+        assert_int_equal(domain_parse(text, strlen(text), "w", &d, &err), 0);
+        _cleanup_(freep) char *out = NULL, *want = strdup_printf("%s\n", text);
         assert_int_equal(domain_format(d, &out), 0);
-        assert_string_equal(
-            out, "<domain type=\"kvm\"><name>q</name><title a=\"x'y\">it's</title></domain>\n");
+        assert_string_equal(out, want);
         domain_free(d);
+}
+
+static void test_quotes(void **state)
+{
+        assert_writes_back(
+            "<domain type=\"kvm\"><name>q</name><title a=\"x'y\">it's</title></domain>");
+}
+
+/* Attribute values are written escaped once: '&' and '<' as entities, non-ASCII as UTF-8, with or
+ * without an XML declaration (virsh dumpxml writes none). Found by tests/fuzz/fuzz-domain. */
+static void test_attribute_escapes(void **state)
+{
+        assert_writes_back("<domain type='kvm'><name>e</name><devices><disk><source "
+                           "file='/img/M\xc3\xbcnchen &amp; co &lt;1>.qcow2'/></disk></devices>"
+                           "<description>&lt;&amp;\xc3\xa9</description></domain>");
 }
 
 /* apply writes the plan and leaves the rest: other cputune children, cpu features, other
@@ -395,10 +408,11 @@ static void test_apply_fixtures(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_hostile),
-            cmocka_unit_test(test_memory_units), cmocka_unit_test(test_editing_keeps_layout),
-            cmocka_unit_test(test_quotes),       cmocka_unit_test(test_big_lines),
-            cmocka_unit_test(test_apply_merge),  cmocka_unit_test(test_apply_fixtures),
+            cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_hostile),
+            cmocka_unit_test(test_memory_units),   cmocka_unit_test(test_editing_keeps_layout),
+            cmocka_unit_test(test_quotes),         cmocka_unit_test(test_attribute_escapes),
+            cmocka_unit_test(test_big_lines),      cmocka_unit_test(test_apply_merge),
+            cmocka_unit_test(test_apply_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
