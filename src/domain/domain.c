@@ -585,7 +585,9 @@ int domain_parse(const char *data, size_t size, const char *source, Domain **ret
         if (size >= 3 && (unsigned char) data[0] == 0xef && (unsigned char) data[1] == 0xbb &&
             (unsigned char) data[2] == 0xbf)
                 skip = 3;
-        d->had_decl = size > skip + 5 && memcmp(data + skip, "<?xml", 5) == 0;
+        /* an XML declaration is "<?xml" and white space; "<?xmlfoo" is a processing instruction */
+        d->had_decl = size > skip + 5 && memcmp(data + skip, "<?xml", 5) == 0 &&
+                      data[skip + 5] && strchr(" \t\r\n", data[skip + 5]);
         /* write attributes back with the quotes the document mostly uses: virsh writes '',
          * virt-install "" */
         size_t single = 0, dbl = 0;
