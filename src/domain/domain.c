@@ -674,6 +674,24 @@ static void put_escaped(SBuf *b, const xmlChar *s, char quote)
                 }
 }
 
+/* A namespace's URI as libxml2 keeps it without entity substitution: a literal '&' is stored as
+ * "&#38;" (the rest decoded); escaped as is, it would grow by one level at every round trip. */
+static void put_ns_href(SBuf *b, const xmlChar *href, char quote)
+{
+        _cleanup_(freep) char *plain = strdup(href ? (const char *) href : "");
+        if (!plain)
+                return;
+        char *w = plain;
+        for (const char *r = plain; *r;)
+                if (startswith(r, "&#38;")) {
+                        *w++ = '&';
+                        r += 5;
+                } else
+                        *w++ = *r++;
+        *w = 0;
+        put_escaped(b, (const xmlChar *) plain, quote);
+}
+
 static void put_qname(SBuf *b, xmlNsPtr ns, const xmlChar *name)
 {
         if (ns && ns->prefix)
@@ -692,7 +710,7 @@ static void put_node(SBuf *b, xmlNodePtr n, char q)
                         if (ns->prefix)
                                 sbuf_append(b, S(ns->prefix));
                         sbuf_appendf(b, "=%c", q);
-                        put_escaped(b, ns->href, q);
+                        put_ns_href(b, ns->href, q);
                         sbuf_appendf(b, "%c", q);
                 }
                 for (xmlAttrPtr a = n->properties; a; a = a->next) {
