@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "string-util.h"
+
 static int error_vset(Error *err, int code, bool input, const char *fmt, va_list ap) _printf_(4, 0);
 static int error_vset(Error *err, int code, bool input, const char *fmt, va_list ap)
 {
@@ -14,7 +16,10 @@ static int error_vset(Error *err, int code, bool input, const char *fmt, va_list
         if (err && err->code == 0) {
                 err->code = code;
                 err->input = input;
-                vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+                /* one line, whatever the input put into it */
+                char raw[sizeof(err->msg)];
+                vsnprintf(raw, sizeof(raw), fmt, ap);
+                escape_controls(raw, err->msg, sizeof(err->msg));
         }
         return code;
 }

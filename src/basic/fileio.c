@@ -2,7 +2,9 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -38,4 +40,37 @@ int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size)
         if (ret_size)
                 *ret_size = len;
         return 0;
+}
+
+int fd_check_regular(int fd)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return S_ISREG(st.st_mode) ? 0 : -EBADFD;
+}
+
+int open_regular_at(int dirfd, const char *name)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = fd_check_regular(fd);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int read_regular_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_size)
+{
+        int fd = open_regular_at(dirfd, name);
+        if (fd < 0)
+                return fd;
+        int r = read_fd_full(fd, max, ret, ret_size);
+        close(fd);
+        return r;
 }

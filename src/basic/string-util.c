@@ -31,6 +31,33 @@ char *strstrip(char *s)
         return s;
 }
 
+char *escape_controls(const char *s, char *buf, size_t size)
+{
+        size_t o = 0;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                char esc[5];
+                if (*p == '\n')
+                        memcpy(esc, "\\n", 3);
+                else if (*p == '\t')
+                        memcpy(esc, "\\t", 3);
+                else if (*p == '\r')
+                        memcpy(esc, "\\r", 3);
+                else if (*p < 0x20 || *p == 0x7f)
+                        snprintf(esc, sizeof(esc), "\\x%02x", *p);
+                else {
+                        esc[0] = (char) *p;
+                        esc[1] = 0;
+                }
+                size_t l = strlen(esc);
+                if (o + l >= size)
+                        break;
+                memcpy(buf + o, esc, l);
+                o += l;
+        }
+        buf[o] = 0;
+        return buf;
+}
+
 char *strdup_printf(const char *fmt, ...)
 {
         va_list ap;

@@ -27,6 +27,12 @@ bool endswith(const char *s, const char *suffix);
 /* Removes leading and trailing whitespace in place; returns s. */
 char *strstrip(char *s);
 
+/* Copies s into buf (size > 0) with every control character written as an escape ("\\n", "\\t",
+ * "\\r", "\\x1b"), so that text from input (a domain name, a cpuset, a file name) cannot split or
+ * forge a line of a message or a log. Stops before an escape or character that would not fit;
+ * always NUL-terminates. Returns buf. */
+char *escape_controls(const char *s, char *buf, size_t size);
+
 /* asprintf() that returns NULL on failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 

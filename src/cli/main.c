@@ -45,12 +45,13 @@ int cli_error(const Error *err)
 
 int cli_errorf(int status, const char *fmt, ...)
 {
+        char raw[1024], line[1024];
         va_list ap;
-        fputs("vmslice: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        /* one line, whatever an argument or input put into it */
+        fprintf(stderr, "vmslice: %s\n", escape_controls(raw, line, sizeof(line)));
         return status;
 }
 

@@ -34,8 +34,9 @@ static void print_report(const SliceReport *rep, bool dry_run)
                                c->from ? c->from : "", c->to,
                                c->note && streq(c->note, "restore") ? " (original)" : "");
         }
+        char line[1024];
         for (char **n = rep->notes; n && *n; n++)
-                fprintf(stderr, "vmslice: note: %s\n", *n);
+                fprintf(stderr, "vmslice: note: %s\n", escape_controls(*n, line, sizeof(line)));
 }
 
 #define CONFIG_PATH "/etc/vmslice/vmslice.conf"
@@ -54,6 +55,12 @@ static int load_config(Host *h, SliceConfig **ret)
                 return cli_errorf(EXIT_USAGE,
                                   "%s is larger than 64 KiB; see vmslice.conf in docs/slice.md",
                                   CONFIG_PATH);
+        if (r == -EBADFD || r == -EISDIR || r == -EBADMSG)
+                return cli_errorf(EXIT_USAGE, "cannot read %s: it is %s; make it a text file",
+                                  CONFIG_PATH,
+                                  r == -EISDIR   ? "a directory"
+                                  : r == -EBADFD ? "not a regular file (a FIFO or a device?)"
+                                                 : "not text (it holds a NUL byte)");
         if (r < 0)
                 return cli_errorf(EXIT_FAIL, "cannot read %s: %s", CONFIG_PATH, strerror(-r));
         if (slice_config_parse(text, CONFIG_PATH, ret, &err) < 0)
@@ -480,13 +487,15 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
                 return EXIT_OK;
         }
 
+        /* a name vmslice would refuse must not keep a domain that did not opt in from starting:
+         * read any name libvirt allows, check it once the domain turns out to be vmslice's */
         _cleanup_(domain_freep) Domain *d = NULL;
-        if (domain_load_file("-", &d, &err) < 0)
+        if (domain_load_file_flags("-", DOMAIN_ANY_NAME, &d, &err) < 0)
                 return cli_error(&err);
         if (!streq(d->name, name))
                 return cli_errorf(EXIT_USAGE,
-                                  "hook: libvirt named '%s' but the XML on stdin is '%s'", name,
-                                  d->name);
+                                  "hook: libvirt named '%.64s' but the XML on stdin is '%.64s'",
+                                  name, d->name);
         ManagedInfo m = {0};
         if (domain_managed_info(d, &m) < 0)
                 return cli_errorf(EXIT_FAIL, "out of memory");
@@ -494,6 +503,12 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         managed_info_done(&m);
         if (!slice_config_vm_enabled(conf, d->name, managed))
                 return EXIT_OK; /* not opted in: not vmslice's business */
+        char why[128];
+        if (domain_name_check(d->name, why, sizeof(why)) < 0)
+                return cli_errorf(EXIT_USAGE,
+                                  "hook: the domain name '%.64s' %s; rename the domain, or take "
+                                  "vmslice's metadata out of it to start it without a slice",
+                                  d->name, why);
 
         _cleanup_(topology_freep) Topology *t = NULL;
         if (topology_load(h, &t, &err) < 0)

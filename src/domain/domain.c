@@ -450,35 +450,45 @@ static unsigned max_depth(xmlNodePtr n, unsigned depth)
         return m;
 }
 
-static int check_name(const char *source, const char *name, Error *err)
+int domain_name_check(const char *name, char *why, size_t why_size)
 {
-        if (!*name)
-                return error_input(err, "%s: the domain has an empty <name>", source);
-        if (strlen(name) > DOMAIN_NAME_MAX)
-                return error_input(err, "%s: the domain name is longer than %u bytes", source,
-                                   DOMAIN_NAME_MAX);
-        if (streq(name, ".") || streq(name, ".."))
-                return error_input(
-                    err, "%s: the domain name '%s' is a path component; rename the domain", source,
-                    name);
+        if (!name || !*name) {
+                snprintf(why, why_size, "is empty");
+                return -EINVAL;
+        }
+        if (strlen(name) > DOMAIN_NAME_MAX) {
+                snprintf(why, why_size, "is longer than %u bytes", DOMAIN_NAME_MAX);
+                return -EINVAL;
+        }
+        if (streq(name, ".") || streq(name, "..")) {
+                snprintf(why, why_size, "is a path component");
+                return -EINVAL;
+        }
         for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
                 if (*p >= 0x80 || isalnum(*p) || strchr(" ._-+:@,=", *p))
                         continue;
                 if (*p < 0x20 || *p == 0x7f)
-                        return error_input(
-                            err,
-                            "%s: the domain name contains a control character (0x%02x); "
-                            "rename the domain",
-                            source, *p);
-                return error_input(err,
-                                   "%s: the domain name contains '%c'; vmslice accepts letters, "
-                                   "digits, spaces and ._-+:@,= in names",
-                                   source, *p);
+                        snprintf(why, why_size, "contains a control character (0x%02x)", *p);
+                else
+                        snprintf(why, why_size,
+                                 "contains '%c' (vmslice accepts letters, digits, spaces and "
+                                 "._-+:@,= in names)",
+                                 *p);
+                return -EINVAL;
         }
         return 0;
 }
 
-static int check_domain(Domain *d, Error *err)
+static int check_name(const char *source, const char *name, Error *err)
+{
+        char why[128];
+        if (domain_name_check(name, why, sizeof(why)) < 0)
+                return error_input(err, "%s: the domain name '%.64s' %s; rename the domain",
+                                   source, name, why);
+        return 0;
+}
+
+static int check_domain(Domain *d, unsigned flags, Error *err)
 {
         const char *src = d->source;
         xmlNodePtr root = d->root;
@@ -502,9 +512,13 @@ static int check_domain(Domain *d, Error *err)
         xmlFree(raw);
         if (!d->name)
                 return error_fail(err, -ENOMEM, "out of memory");
-        r = check_name(src, d->name, err);
-        if (r < 0)
-                return r;
+        if (!(flags & DOMAIN_ANY_NAME)) {
+                r = check_name(src, d->name, err);
+                if (r < 0)
+                        return r;
+        } else if (!*d->name || strchr(d->name, '\n'))
+                /* even so, a name that libvirt would never write (it refuses newlines) */
+                return check_name(src, d->name, err);
 
         static const char *const mems[] = {"memory", "currentMemory", "maxMemory"};
         for (size_t i = 0; i < ELEMENTSOF(mems); i++) {
@@ -519,6 +533,14 @@ static int check_domain(Domain *d, Error *err)
                 if (r < 0)
                         return error_input(err, "%s:%u: <%s> is not a size with a libvirt unit",
                                            src, dom_line(m), mems[i]);
+                /* libvirt sums the guest NUMA cells when <memory> is 0; without cells the
+                 * guest would have no memory */
+                if (bytes == 0 && i == 0 && !dom_path(root, "cpu/numa/cell"))
+                        return error_input(err,
+                                           "%s:%u: <memory> is 0 and the domain has no guest NUMA "
+                                           "cells; give the guest's memory, like <memory "
+                                           "unit='GiB'>8</memory>",
+                                           src, dom_line(m));
         }
         xmlNodePtr v = dom_child(root, "vcpu");
         if (v) {
@@ -543,7 +565,8 @@ static void sanitize_line(char *s)
         strstrip(s);
 }
 
-int domain_parse(const char *data, size_t size, const char *source, Domain **ret, Error *err)
+int domain_parse_flags(const char *data, size_t size, const char *source, unsigned flags,
+                       Domain **ret, Error *err)
 {
         _cleanup_(domain_freep) Domain *d = calloc(1, sizeof(Domain));
         if (!d || !(d->source = strdup(source)))
@@ -571,6 +594,10 @@ int domain_parse(const char *data, size_t size, const char *source, Domain **ret
                         line = e->line;
                 }
                 sanitize_line(msg);
+                /* libxml2's advice is for programs, not for whoever wrote the document */
+                char *huge = strstr(msg, " use XML_PARSE_HUGE option");
+                if (huge)
+                        *huge = 0;
                 xmlFreeParserCtxt(ctxt);
                 return error_input(err, "%s:%d: not a valid XML document: %s", source, line, msg);
         }
@@ -597,7 +624,7 @@ int domain_parse(const char *data, size_t size, const char *source, Domain **ret
                         dbl += data[i + 1] == '"';
                 }
         d->quote = dbl > single ? '"' : '\'';
-        int r = check_domain(d, err);
+        int r = check_domain(d, flags, err);
         if (r < 0)
                 return r;
         d->text = strndup(data, size);
@@ -607,7 +634,12 @@ int domain_parse(const char *data, size_t size, const char *source, Domain **ret
         return 0;
 }
 
-int domain_load_file(const char *path, Domain **ret, Error *err)
+int domain_parse(const char *data, size_t size, const char *source, Domain **ret, Error *err)
+{
+        return domain_parse_flags(data, size, source, 0, ret, err);
+}
+
+int domain_load_file_flags(const char *path, unsigned flags, Domain **ret, Error *err)
 {
         _cleanup_(closep) int fd = -1;
         _cleanup_(freep) char *data = NULL;
@@ -627,15 +659,21 @@ int domain_load_file(const char *path, Domain **ret, Error *err)
                 if (fl >= 0)
                         (void) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
         }
+        const char *shown = streq(path, "-") ? "<stdin>" : path;
         r = read_fd_full(fd, DOMAIN_XML_MAX, &data, &size);
         if (r == -EFBIG)
-                return error_input(err, "%s: larger than %u MiB, too large for a domain", path,
+                return error_input(err, "%s: larger than %u MiB, too large for a domain", shown,
                                    DOMAIN_XML_MAX >> 20);
         if (r == -EISDIR)
                 return error_input(err, "cannot read %s: it is a directory", path);
         if (r < 0)
                 return error_fail(err, r, "cannot read %s: %s", path, strerror(-r));
-        return domain_parse(data, size, streq(path, "-") ? "<stdin>" : path, ret, err);
+        return domain_parse_flags(data, size, shown, flags, ret, err);
+}
+
+int domain_load_file(const char *path, Domain **ret, Error *err)
+{
+        return domain_load_file_flags(path, 0, ret, err);
 }
 
 /* ---- writing ---- */

@@ -41,6 +41,23 @@ typedef struct Domain {
 int domain_parse(const char *data, size_t size, const char *source, Domain **ret, Error *err);
 /* Reads a file ("-" for stdin) and parses it. */
 int domain_load_file(const char *path, Domain **ret, Error *err);
+
+enum {
+        /* accept a name domain_name_check() refuses (still not an empty one or one with a
+         * newline, which libvirt never writes): for the hook, which must let a domain that did
+         * not opt in start whatever libvirt allowed its name to be, and checks the name of one
+         * that did */
+        DOMAIN_ANY_NAME = 1U << 0,
+};
+int domain_parse_flags(const char *data, size_t size, const char *source, unsigned flags,
+                       Domain **ret, Error *err);
+int domain_load_file_flags(const char *path, unsigned flags, Domain **ret, Error *err);
+
+/* Whether vmslice can use name as a VM name (a state file name, a line of its state, a word in
+ * a message): not empty, "." or "..", at most DOMAIN_NAME_MAX bytes, only letters, digits,
+ * spaces, ._-+:@,= and non-ASCII bytes. Returns 0, or -EINVAL with what is wrong in why
+ * ("contains '/' (...)"). */
+int domain_name_check(const char *name, char *why, size_t why_size);
 /* Serializes the document. */
 int domain_format(const Domain *d, char **ret);
 Domain *domain_free(Domain *d);

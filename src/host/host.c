@@ -159,10 +159,14 @@ int host_read_file(Host *h, const char *path, size_t max, char **ret)
         _cleanup_(freep) char *buf = NULL;
         size_t len;
 
-        fd = host_open(h, path, O_RDONLY | O_NOCTTY, 0);
+        /* never blocks on a FIFO or device planted where a file should be */
+        fd = host_open(h, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
         if (fd < 0)
                 return fd;
-        int r = read_fd_full(fd, max, &buf, &len);
+        int r = fd_check_regular(fd);
+        if (r < 0)
+                return r;
+        r = read_fd_full(fd, max, &buf, &len);
         if (r < 0)
                 return r;
         if (strlen(buf) != len)

@@ -33,7 +33,8 @@ bool host_is_live(const Host *h);
 
 /* open(2) a path under the root. Returns an fd or a negative errno. */
 int host_open(Host *h, const char *path, int flags, int mode);
-/* The whole file. Returns -EFBIG when larger than max. */
+/* The whole file, which must be a regular one (-EISDIR, -EBADFD for a FIFO, socket or device:
+ * never blocks). Returns -EFBIG when larger than max, -EBADMSG when it holds a NUL. */
 int host_read_file(Host *h, const char *path, size_t max, char **ret);
 /* The file with surrounding whitespace removed (sysfs attributes). */
 int host_read_line(Host *h, const char *path, char **ret);

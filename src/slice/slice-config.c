@@ -264,7 +264,7 @@ static int parse_header(Parser *p, char *l)
                                    "%s:%u: [vm] needs the name of the VM, [vm NAME]; see "
                                    "vmslice.conf(5)",
                                    p->src, p->line);
-        if (slice_name_check(name, why, sizeof(why)) < 0)
+        if (domain_name_check(name, why, sizeof(why)) < 0)
                 return error_input(p->err,
                                    "%s:%u: the VM name in [vm %.64s] %s; use the libvirt domain "
                                    "name",

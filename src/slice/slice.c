@@ -1327,9 +1327,21 @@ int slice_prepare(Host *h, const Topology *t, State *st, const SliceSpec *vm, co
                   bool dry_run, SliceReport *rep, Error *err)
 {
         if (state_has_vm(st, vm->name)) {
-                /* prepared already (a second prepare, or libvirtd reconnecting): re-check only */
-                report_note(rep, "'%s' is prepared already; its slice was re-checked", vm->name);
-                return reconcile(h, t, st, NULL, NULL, p, dry_run, rep, err);
+                _cleanup_(freep) char *old = NULL;
+                _cleanup_(slice_spec_freep) SliceSpec *was = NULL;
+                Error e = {0};
+                if (state_read_vm(st, vm->name, &old, &e) >= 0 &&
+                    slice_spec_parse(old, &was, &e) >= 0) {
+                        /* prepared already (a second prepare, or libvirtd reconnecting):
+                         * re-check only */
+                        report_note(rep, "'%s' is prepared already; its slice was re-checked",
+                                    vm->name);
+                        return reconcile(h, t, st, NULL, NULL, p, dry_run, rep, err);
+                }
+                /* a record that cannot be read (planted, or damaged) holds nothing back: the VM
+                 * starting now gets its slice, the record is replaced (never written through) */
+                report_note(rep, "the slice record of '%s' was unreadable (%s); it is replaced",
+                            vm->name, e.msg);
         }
         if (dry_run)
                 return reconcile(h, t, st, vm, NULL, p, true, rep, err);

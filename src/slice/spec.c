@@ -19,34 +19,6 @@
 /* The longest spec text slice_spec_parse() reads. */
 #define SPEC_TEXT_MAX (1024U * 1024)
 
-int slice_name_check(const char *name, char *why, size_t why_size)
-{
-        if (!name || !*name) {
-                snprintf(why, why_size, "is empty");
-                return -EINVAL;
-        }
-        if (strlen(name) > DOMAIN_NAME_MAX) {
-                snprintf(why, why_size, "is longer than %u bytes", DOMAIN_NAME_MAX);
-                return -EINVAL;
-        }
-        if (streq(name, ".") || streq(name, "..")) {
-                snprintf(why, why_size, "is a path component");
-                return -EINVAL;
-        }
-        for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
-                if (*p >= 0x80 || isalnum(*p) || strchr(" ._-+:@,=", *p))
-                        continue;
-                if (*p < 0x20 || *p == 0x7f)
-                        snprintf(why, why_size, "contains a control character (0x%02x)", *p);
-                else
-                        snprintf(why, why_size,
-                                 "contains '%c' (names have letters, digits, spaces and ._-+:@,=)",
-                                 *p);
-                return -EINVAL;
-        }
-        return 0;
-}
-
 SliceSpec *slice_spec_free(SliceSpec *s)
 {
         if (!s)
@@ -197,11 +169,40 @@ static const char *set_str(char *buf, size_t size, hwloc_const_bitmap_t set)
         return cpuset_to_list(buf, size, set);
 }
 
+/* The cpuset of a pin element (<vcpupin>, <emulatorpin>, <iothreadpin>) into set: a list of
+ * CPUs this host has online. what names the element in messages ("vcpupin vcpu='3'"). */
+static int read_pin_set(Ctx *c, xmlNodePtr n, const char *what, hwloc_bitmap_t set)
+{
+        char a[CPUSET_LIST_MAX];
+        _cleanup_(freep) char *cs = dom_prop(n, "cpuset");
+        if (!cs)
+                return error_input(c->err,
+                                   "%s:%u: <%s> has no cpuset; give the host CPUs, cpuset='2'",
+                                   c->src, dom_line(n), what);
+        int r = parse_set(cs, CPU_NUMBER_MAX, set);
+        if (r == -ENOMEM)
+                return error_fail(c->err, r, "out of memory");
+        if (r < 0)
+                return error_input(c->err,
+                                   "%s:%u: <%s cpuset='%.64s'> is not a CPU list (up to CPU %u); "
+                                   "write it like 2-5,8-11",
+                                   c->src, dom_line(n), what, cs, CPU_NUMBER_MAX);
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t off = hwloc_bitmap_alloc();
+        if (!off)
+                return error_fail(c->err, -ENOMEM, "out of memory");
+        hwloc_bitmap_andnot(off, set, c->t->online);
+        if (!hwloc_bitmap_iszero(off))
+                return error_input(c->err,
+                                   "%s:%u: <%s> names CPU %d, which is not online on this host "
+                                   "(online: %s); fix the cpuset or bring the CPU online",
+                                   c->src, dom_line(n), what, hwloc_bitmap_first(off),
+                                   set_str(a, sizeof(a), c->t->online));
+        return 0;
+}
+
 static int read_pins(Ctx *c)
 {
-        const Topology *t = c->t;
         SliceSpec *s = c->s;
-        char a[CPUSET_LIST_MAX];
 
         unsigned vcpus = 1; /* libvirt's default when <vcpu> is absent */
         _cleanup_(freep) char *vt = dom_text(dom_child(c->d->root, "vcpu"));
@@ -210,56 +211,61 @@ static int read_pins(Ctx *c)
 
         _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t set = hwloc_bitmap_alloc();
         _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t seen = hwloc_bitmap_alloc();
-        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t off = hwloc_bitmap_alloc();
-        if (!set || !seen || !off)
+        if (!set || !seen)
                 return error_fail(c->err, -ENOMEM, "out of memory");
 
         xmlNodePtr tune = dom_child(c->d->root, "cputune");
+        char what[64];
+        int r;
         for (xmlNodePtr n = dom_child(tune, "vcpupin"); n; n = dom_next(n)) {
-                _cleanup_(freep) char *id = dom_prop(n, "vcpu"), *cs = dom_prop(n, "cpuset");
+                _cleanup_(freep) char *id = dom_prop(n, "vcpu");
                 unsigned v;
                 if (!id || safe_atou(id, &v) < 0)
                         return error_input(c->err,
                                            "%s:%u: <vcpupin> has no valid vcpu attribute; give "
                                            "the vCPU number, vcpu='0'",
                                            c->src, dom_line(n));
-                if (!cs)
+                if (v >= vcpus)
                         return error_input(c->err,
-                                           "%s:%u: <vcpupin vcpu='%u'> has no cpuset; give the "
-                                           "host CPUs, cpuset='2'",
+                                           "%s:%u: <vcpupin vcpu='%u'> names a vCPU the domain "
+                                           "does not have (<vcpu> %u: vCPUs 0 to %u); fix the "
+                                           "vcpu attribute",
+                                           c->src, dom_line(n), v, vcpus, vcpus - 1);
+                if (hwloc_bitmap_isset(seen, v))
+                        return error_input(c->err,
+                                           "%s:%u: vCPU %u has a second <vcpupin>; keep one per "
+                                           "vCPU",
                                            c->src, dom_line(n), v);
-                int r = parse_set(cs, CPU_NUMBER_MAX, set);
-                if (r == -ENOMEM)
-                        return error_fail(c->err, r, "out of memory");
+                snprintf(what, sizeof(what), "vcpupin vcpu='%u'", v);
+                r = read_pin_set(c, n, what, set);
                 if (r < 0)
-                        return error_input(c->err,
-                                           "%s:%u: <vcpupin vcpu='%u' cpuset='%s'> is not a CPU "
-                                           "list (up to CPU %u); write it like 2-5,8-11",
-                                           c->src, dom_line(n), v, cs, CPU_NUMBER_MAX);
-                hwloc_bitmap_andnot(off, set, t->online);
-                if (!hwloc_bitmap_iszero(off))
-                        return error_input(c->err,
-                                           "%s:%u: vCPU %u is pinned to CPU %d, which is not "
-                                           "online on this host (online: %s); fix the <vcpupin> "
-                                           "or bring the CPU online",
-                                           c->src, dom_line(n), v, hwloc_bitmap_first(off),
-                                           set_str(a, sizeof(a), t->online));
+                        return r;
                 hwloc_bitmap_or(s->vcpu_cpus, s->vcpu_cpus, set);
-                if (v < vcpus)
-                        hwloc_bitmap_set(seen, v);
+                hwloc_bitmap_set(seen, v);
+        }
+        /* not part of the slice, but a domain that pins them where the host has no CPU is wrong */
+        xmlNodePtr e = dom_child(tune, "emulatorpin");
+        if (e && (r = read_pin_set(c, e, "emulatorpin", set)) < 0)
+                return r;
+        for (xmlNodePtr n = dom_child(tune, "iothreadpin"); n; n = dom_next(n)) {
+                _cleanup_(freep) char *id = dom_prop(n, "iothread");
+                snprintf(what, sizeof(what), "iothreadpin iothread='%.16s'", id ? id : "");
+                r = read_pin_set(c, n, what, set);
+                if (r < 0)
+                        return r;
         }
         s->pinned = vcpus > 0 && hwloc_bitmap_weight(seen) == (int) vcpus;
         hwloc_bitmap_or(s->cpus, s->cpus, s->vcpu_cpus);
 
         ManagedInfo m = {0};
-        int r = domain_managed_info(c->d, &m);
+        r = domain_managed_info(c->d, &m);
         if (r < 0)
                 return error_fail(c->err, r, "out of memory");
         s->managed = m.managed;
         if (m.managed) {
                 /* recorded when the domain was planned: keep what is still online */
-                hwloc_bitmap_and(m.cpus, m.cpus, t->online);
-                hwloc_bitmap_and(m.emulator_cpus, m.emulator_cpus, t->online);
+                hwloc_bitmap_and(m.cpus, m.cpus, c->t->online);
+                hwloc_bitmap_and(m.emulator_cpus, m.emulator_cpus, c->t->online);
                 hwloc_bitmap_or(s->cpus, s->cpus, m.cpus);
                 hwloc_bitmap_or(s->cpus, s->cpus, m.emulator_cpus);
         }
@@ -723,7 +729,7 @@ int slice_spec_from_domain(const Domain *d, const Topology *t, SliceSpec **ret, 
 int slice_spec_format(const SliceSpec *s, char **ret)
 {
         char why[128];
-        if (!s || !ret || slice_name_check(s->name, why, sizeof(why)) < 0 || !s->cpus ||
+        if (!s || !ret || domain_name_check(s->name, why, sizeof(why)) < 0 || !s->cpus ||
             !s->vcpu_cpus)
                 return -EINVAL;
         _cleanup_(freep) char *cpus = cpuset_format_list(s->cpus);
@@ -861,7 +867,7 @@ int slice_spec_parse(const char *text, SliceSpec **ret, Error *err)
                 char why[128];
                 switch (k) {
                 case K_NAME:
-                        if (slice_name_check(value, why, sizeof(why)) < 0)
+                        if (domain_name_check(value, why, sizeof(why)) < 0)
                                 return error_input(err, "slice spec, line %u: the name %s" SPEC_BAD,
                                                    line, why);
                         s->name = strdup(value);

@@ -90,12 +90,7 @@ int slice_spec_format(const SliceSpec *s, char **ret);
 /* Parses what slice_spec_format() wrote, strictly: each of name, cpus, vcpus, pinned and managed
  * exactly once, hugepages lines with a node up to SLICE_NODE_MAX, a page size that is a power of
  * two of at least SLICE_BASE_PAGE_SIZE and a count above 0, no (node, page size) twice, vcpus
- * within cpus, a name the domain reader accepts, every line ending in '\n' (a truncated file is
+ * within cpus, a name domain_name_check() accepts, every line ending in '\n' (a truncated file is
  * refused). Unknown keys, bad numbers and anything else are -EINVAL (an input error naming the
  * line); -ENOMEM. */
 int slice_spec_parse(const char *text, SliceSpec **ret, Error *err);
-
-/* Checks a VM name with the domain reader's rules (not empty, "." or "..", at most
- * DOMAIN_NAME_MAX bytes, only letters, digits, spaces, ._-+:@,= and non-ASCII bytes). Returns 0,
- * or -EINVAL with what is wrong in why ("contains '/'"). */
-int slice_name_check(const char *name, char *why, size_t why_size);

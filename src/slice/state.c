@@ -120,21 +120,33 @@ static int open_dir_nofollow(int atfd, const char *name, const char *shown, Erro
         return fd;
 }
 
+/* Why a state file cannot be read, for messages. */
+static const char *unreadable(int r)
+{
+        switch (r) {
+        case -ELOOP:
+                return "it is a symlink, which vmslice never follows";
+        case -EBADFD:
+                return "it is not a regular file";
+        case -EISDIR:
+                return "it is a directory";
+        default:
+                return strerror(-r);
+        }
+}
+
 static int load_journal(State *s, Error *err)
 {
-        int fd = openat(s->dirfd, "journal", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                return error_fail(err, -errno, "cannot read %s/journal: %s", s->dir,
-                                  strerror(errno));
-        }
         _cleanup_(freep) char *text = NULL;
         size_t size = 0;
-        int r = read_fd_full(fd, JOURNAL_MAX, &text, &size);
-        close(fd);
+        int r = read_regular_at(s->dirfd, "journal", JOURNAL_MAX, &text, &size);
+        if (r == -ENOENT)
+                return 0;
         if (r < 0)
-                return error_fail(err, r, "cannot read %s/journal: %s", s->dir, strerror(-r));
+                return error_fail(err, r,
+                                  "cannot read %s/journal: %s; move it away (what it held is "
+                                  "lost: check the host's knobs) and find what put it there",
+                                  s->dir, unreadable(r));
         for (char *line = text; line < text + size;) {
                 char *nl = memchr(line, '\n', (size_t) (text + size - line));
                 if (!nl)
@@ -180,7 +192,9 @@ int state_open(const char *dir, State **ret, Error *err)
         s->dirfd = r;
         s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (s->lockfd < 0)
-                return error_fail(err, -errno, "cannot open %s/lock: %s", dir, strerror(errno));
+                return error_fail(err, -errno, "cannot open %s/lock: %s", dir,
+                                  errno == ELOOP ? "it is a symlink, which vmslice never follows"
+                                                 : strerror(errno));
         if (flock(s->lockfd, LOCK_EX) < 0)
                 return error_fail(err, -errno, "cannot lock %s/lock: %s", dir, strerror(errno));
         _cleanup_(freep) char *vms = strdup_printf("%s/vms", dir);
@@ -325,7 +339,9 @@ int state_forget_original(State *s, const char *path, Error *err)
 
 static int vm_file_ext(const char *name, const char *ext, char *buf, size_t size)
 {
-        if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, "..") || name[0] == '.')
+        /* a leading '.' is fine (libvirt allows it): every VM file ends in .spec or .placement,
+         * the temporary files of state_write_*() in .tmp */
+        if (!*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
                 return -EINVAL;
         for (const char *p = name; *p; p++)
                 if ((unsigned char) *p < 0x20)
@@ -355,7 +371,7 @@ int state_list_vms(State *s, char ***ret, Error *err)
         int r = 0;
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
-                if (de->d_name[0] == '.' || n <= 5 || !streq(de->d_name + n - 5, ".spec"))
+                if (n <= 5 || !streq(de->d_name + n - 5, ".spec"))
                         continue;
                 char *name = strndup(de->d_name, n - 5);
                 r = strv_push(&l, name);
@@ -393,16 +409,12 @@ int state_read_vm(State *s, const char *name, char **ret_text, Error *err)
         char file[512];
         if (vm_file(name, file, sizeof(file)) < 0)
                 return error_input(err, "'%s' cannot be a VM name", name);
-        int fd = openat(s->vmsfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT
-                           ? error_input(err, "no slice is prepared for '%s'", name)
-                           : error_fail(err, -errno, "cannot read the slice of '%s': %s", name,
-                                        strerror(errno));
-        int r = read_fd_full(fd, 1024 * 1024, ret_text, NULL);
-        close(fd);
+        int r = read_regular_at(s->vmsfd, file, 1024 * 1024, ret_text, NULL);
+        if (r == -ENOENT)
+                return error_input(err, "no slice is prepared for '%s'", name);
         if (r < 0)
-                return error_fail(err, r, "cannot read the slice of '%s': %s", name, strerror(-r));
+                return error_fail(err, r, "cannot read the slice of '%s' (%s/vms/%s): %s", name,
+                                  s->dir, file, unreadable(r));
         return 0;
 }
 
@@ -450,12 +462,7 @@ int state_read_placement(State *s, const char *name, char **ret)
         *ret = NULL;
         if (vm_file_ext(name, "placement", file, sizeof(file)) < 0)
                 return -EINVAL;
-        int fd = openat(s->vmsfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        int r = read_fd_full(fd, 64 * 1024, ret, NULL);
-        close(fd);
-        return r;
+        return read_regular_at(s->vmsfd, file, 64 * 1024, ret, NULL);
 }
 
 static bool fault_fired;

@@ -69,6 +69,33 @@ unpack() { # unpack NAME -> prints dir
         echo "$d"
 }
 
+# compares two trees, files normalized: trailing whitespace, "[chosen]" words (a fixture tree
+# is not a kernel: it reads back what was written)
+same_tree() {
+        python3 - "$1" "$2" <<'PY'
+import os, re, sys
+a, b = sys.argv[1], sys.argv[2]
+def norm(p):
+    try:
+        s = open(p, 'rb').read().decode(errors='replace').strip()
+    except (IsADirectoryError, FileNotFoundError):
+        return None
+    m = re.search(r'\[([^\]]*)\]', s)
+    return m.group(1) if m else s
+bad = 0
+for root, dirs, files in os.walk(b):
+    for f in files:
+        pb = os.path.join(root, f)
+        if os.path.islink(pb):
+            continue
+        pa = os.path.join(a, os.path.relpath(pb, b))
+        if norm(pa) != norm(pb):
+            print("# differs:", os.path.relpath(pb, b), repr(norm(pa)), "pristine", repr(norm(pb)))
+            bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
 done_testing() {
         echo "1..$_n"
         [ "$_failed" -eq 0 ]

@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         }
         char why[128];
-        FUZZ_CHECK(slice_name_check(d->name, why, sizeof(why)) == 0);
+        FUZZ_CHECK(domain_name_check(d->name, why, sizeof(why)) == 0);
         check_written(d, "written");
         const Topology *t = host_topology();
         check_spec(d, t);

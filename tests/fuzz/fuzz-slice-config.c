@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = 0; i < n; i++) {
                 const char *name = slice_config_vm_name(c, i);
                 char why[128];
-                FUZZ_CHECK(name && slice_name_check(name, why, sizeof(why)) == 0);
+                FUZZ_CHECK(name && domain_name_check(name, why, sizeof(why)) == 0);
                 for (unsigned k = 0; k < i; k++)
                         FUZZ_CHECK(!streq(name, slice_config_vm_name(c, k)));
                 r = slice_config_settings_for(c, name, &s, &enabled);

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         }
         char why[128];
-        FUZZ_CHECK(slice_name_check(s->name, why, sizeof(why)) == 0);
+        FUZZ_CHECK(domain_name_check(s->name, why, sizeof(why)) == 0);
         FUZZ_CHECK(hwloc_bitmap_isincluded(s->vcpu_cpus, s->cpus));
         for (unsigned i = 0; i < s->n_hugepages; i++) {
                 const SliceHugepages *h = &s->hugepages[i];

@@ -185,6 +185,26 @@ static void test_error(void **state)
         assert_string_equal(e.msg, "bad 1");
         assert_int_equal(e.code, -EINVAL);
         assert_int_equal(error_fail(NULL, -ENOENT, "x"), -ENOENT);
+        /* whatever the input put into it, a message is one line */
+        Error f = {0};
+        error_input(&f, "name '%s' refused", "vm\nvmslice: forged\t\r\x1b[2J\x7f");
+        assert_string_equal(f.msg, "name 'vm\\nvmslice: forged\\t\\r\\x1b[2J\\x7f' refused");
+        /* escapes are never cut in half at the end of the buffer */
+        char buf[6];
+        assert_string_equal(escape_controls("ab\ncd", buf, sizeof(buf)), "ab\\nc");
+        assert_string_equal(escape_controls("abc\x01", buf, sizeof(buf)), "abc");
+        assert_string_equal(escape_controls("", buf, sizeof(buf)), "");
+        /* non-ASCII (UTF-8) is kept */
+        char u[32];
+        assert_string_equal(escape_controls("\xc3\xa9t\xc3\xa9", u, sizeof(u)), "\xc3\xa9t\xc3\xa9");
+        /* a long message is cut, not overrun */
+        Error g = {0};
+        char big[3000];
+        memset(big, '\n', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        error_input(&g, "%s", big);
+        assert_true(strlen(g.msg) < sizeof(g.msg));
+        assert_null(strchr(g.msg, '\n'));
 }
 
 static void test_pci_addr(void **state)

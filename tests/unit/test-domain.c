@@ -151,7 +151,19 @@ static void test_hostile(void **state)
             {"name-slash.xml", "'/'"},
             {"name-dotdot.xml", "path component"},
             {"name-newline.xml", "control character"},
-            {"name-shell.xml", "name contains"},
+            {"name-shell.xml", "contains '$'"},
+            {"name-backtick.xml", "contains '`'"},
+            {"name-quotes.xml", "contains '''"},
+            {"name-semicolon.xml", "contains ';'"},
+            {"name-dot.xml", "path component"},
+            {"name-empty.xml", "empty"},
+            {"name-long.xml", "longer than 200 bytes"},
+            {"name-nul.xml", "not a valid XML document"},
+            {"name-escape.xml", "'/'"},
+            {"name-cdata-dotdot.xml", "'..' is a path component"},
+            {"name-cr.xml", "control character (0x0d)"},
+            {"name-tab.xml", "control character (0x09)"},
+            {"encoding-bogus.xml", "Unsupported encoding"},
             {"memory-overflow.xml", "absurd"},
             {"memory-absurd.xml", "absurd"},
             {"vcpus-absurd.xml", "absurd"},
@@ -170,6 +182,33 @@ static void test_hostile(void **state)
         size_t size;
         _cleanup_(freep) char *junk = read_file(path, &size);
         expect_refused("not-xml.txt", junk, size, NULL);
+
+        /* the hook reads any name libvirt allows, to leave domains that did not opt in alone */
+        static const char *const odd[] = {"name-shell.xml",  "name-backtick.xml", "name-quotes.xml",
+                                          "name-slash.xml",  "name-dotdot.xml",   "name-escape.xml",
+                                          "name-long.xml",   "name-cr.xml",       "name-tab.xml"};
+        for (size_t i = 0; i < ELEMENTSOF(odd); i++) {
+                snprintf(path, sizeof(path), "%s/hostile/%.512s", domains_dir(), odd[i]);
+                _cleanup_(freep) char *text = read_file(path, &size);
+                Domain *d = NULL;
+                Error err = {0};
+                char why[128];
+                if (domain_parse_flags(text, size, odd[i], DOMAIN_ANY_NAME, &d, &err) < 0)
+                        fail_msg("%s: refused with DOMAIN_ANY_NAME: %s", odd[i], err.msg);
+                assert_int_equal(domain_name_check(d->name, why, sizeof(why)), -EINVAL);
+                domain_free(d);
+        }
+        /* but never one libvirt refuses itself */
+        static const char *const never[] = {"name-newline.xml", "name-empty.xml"};
+        for (size_t i = 0; i < ELEMENTSOF(never); i++) {
+                snprintf(path, sizeof(path), "%s/hostile/%.512s", domains_dir(), never[i]);
+                _cleanup_(freep) char *text = read_file(path, &size);
+                Domain *d = NULL;
+                Error err = {0};
+                assert_int_equal(domain_parse_flags(text, size, never[i], DOMAIN_ANY_NAME, &d, &err),
+                                 -EINVAL);
+                assert_null(strchr(err.msg, '\n'));
+        }
 
         /* a legitimate UTF-16 document is read */
         snprintf(path, sizeof(path), "%s/hostile/utf16.xml", domains_dir());
