@@ -750,12 +750,6 @@ static void check_slice(Ctx *c, Error *err)
 
 /* ---- IRQs ---- */
 
-static int cmp_fired(const void *a, const void *b)
-{
-        const IrqFired *x = a, *y = b;
-        return x->count > y->count ? -1 : x->count < y->count;
-}
-
 static const char *interval_str(char *buf, size_t size, unsigned ms)
 {
         if (ms % 1000 == 0)
@@ -765,29 +759,28 @@ static const char *interval_str(char *buf, size_t size, unsigned ms)
         return buf;
 }
 
-int check_add_irqs(CheckResult *r, const IrqCounts *before, const IrqCounts *after,
+int check_add_irqs(CheckResult *r, const Interrupts *before, const Interrupts *after,
                    hwloc_const_bitmap_t cpus, unsigned interval_ms)
 {
-        _cleanup_(freep) IrqFired *f = NULL;
-        size_t n = 0;
+        _cleanup_(irq_deltas_done) IrqDeltas d = {0};
         char a[CPUSET_LIST_MAX], when[32];
-        int rc = irq_counts_delta(before, after, cpus, &f, &n);
+        int rc = interrupts_delta(before, after, cpus, &d); /* the busiest first */
         if (rc < 0)
                 return rc;
-        qsort(f, n, sizeof(IrqFired), cmp_fired);
         interval_str(when, sizeof(when), interval_ms);
         SBuf dev = {0}, loc = {0};
         uint64_t ndev = 0, shown_dev = 0, shown_loc = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (f[i].device) {
-                        ndev += f[i].count;
+        for (size_t i = 0; i < d.n; i++) {
+                const IrqDelta *x = &d.d[i];
+                if (x->device) {
+                        ndev += x->total;
                         if (shown_dev++ < 5)
-                                sbuf_appendf(&dev, "%s%s %.24s x%" PRIu64,
-                                             shown_dev > 1 ? ", " : "", f[i].name,
-                                             irq_desc_device(f[i].desc), f[i].count);
+                                sbuf_appendf(&dev, "%s%s%s%.24s x%" PRIu64,
+                                             shown_dev > 1 ? ", " : "", x->key, *x->name ? " " : "",
+                                             x->name, x->total);
                 } else if (shown_loc++ < 6)
-                        sbuf_appendf(&loc, "%s%s %" PRIu64, shown_loc > 1 ? ", " : "", f[i].name,
-                                     f[i].count);
+                        sbuf_appendf(&loc, "%s%s %" PRIu64, shown_loc > 1 ? ", " : "", x->key,
+                                     x->total);
         }
         if (shown_dev > 5)
                 sbuf_appendf(&dev, " and %" PRIu64 " more", shown_dev - 5);
@@ -851,7 +844,7 @@ int check_run(const CheckInput *in, CheckResult *ret, Error *err)
         c.vm_cpus = hwloc_bitmap_alloc();
         if (r >= 0 && !c.vm_cpus)
                 r = error_fail(err, -ENOMEM, "out of memory");
-        _cleanup_(irq_counts_freep) IrqCounts *before = NULL, *after = NULL;
+        _cleanup_(interrupts_freep) Interrupts *before = NULL, *after = NULL;
         if (r >= 0) {
                 for (unsigned v = 0; v < c.pins.vcpus; v++)
                         if (c.pins.vcpu[v])
@@ -860,7 +853,7 @@ int check_run(const CheckInput *in, CheckResult *ret, Error *err)
 
                 bool irqs = in->interval_ms > 0 && !hwloc_bitmap_iszero(c.vm_cpus);
                 uint64_t start = now_ms();
-                int ir = irqs ? irq_counts_read(in->host, &before) : 0;
+                int ir = irqs ? interrupts_read(in->host, &before, NULL) : 0;
 
                 check_qemu(&c);
                 check_vcpus(&c);
@@ -872,7 +865,7 @@ int check_run(const CheckInput *in, CheckResult *ret, Error *err)
                         if (ir >= 0 && spent < in->interval_ms)
                                 sleep_ms(in->interval_ms - spent);
                         if (ir >= 0)
-                                ir = irq_counts_read(in->host, &after);
+                                ir = interrupts_read(in->host, &after, NULL);
                         if (ir == -ENOMEM)
                                 c.oom = -ENOMEM;
                         else if (ir < 0)

@@ -8,7 +8,7 @@
 #include "domain.h"
 #include "error.h"
 #include "host.h"
-#include "irq-count.h"
+#include "interrupts.h"
 #include "qemu-proc.h"
 #include "slice.h"
 #include "state.h"
@@ -88,5 +88,5 @@ const CheckFinding *check_find(const CheckResult *r, const char *code);
 
 /* The IRQ findings (irqs, irqs-local) for two snapshots of /proc/interrupts taken interval_ms
  * apart, on cpus; check_run() uses it, and tests. Returns 0 or -ENOMEM. */
-int check_add_irqs(CheckResult *r, const IrqCounts *before, const IrqCounts *after,
+int check_add_irqs(CheckResult *r, const Interrupts *before, const Interrupts *after,
                    hwloc_const_bitmap_t cpus, unsigned interval_ms);
