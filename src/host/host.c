@@ -283,7 +283,8 @@ bool host_exists(Host *h, const char *path)
 
 /* A fixture tree is not cgroupfs: writing a PID to a cgroup's cgroup.procs (v2) or tasks (v1)
  * moves it there, out of its parent and siblings; the list files are rewritten as the kernel
- * would show them. */
+ * would show them, in ascending order (as cgroup v1 sorts them; v2's order is unspecified), so
+ * that tasks moved away and back read as before. */
 static bool is_task_list(const char *path)
 {
         const char *base = strrchr(path, '/');
@@ -297,17 +298,23 @@ static void list_edit(Host *h, const char *path, const char *pid, bool add)
         if (host_read_file(h, path, HOST_READ_MAX, &text) < 0)
                 return;
         SBuf b = {0};
-        bool present = false;
+        bool present = false, placed = !add;
+        unsigned want = 0;
+        (void) safe_atou(pid, &want);
         char *save = NULL;
         for (char *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+                unsigned have;
                 if (streq(tok, pid)) {
-                        present = true;
+                        present = placed = true;
                         if (!add)
                                 continue;
+                } else if (!placed && safe_atou(tok, &have) >= 0 && have > want) {
+                        sbuf_appendf(&b, "%s\n", pid);
+                        placed = true;
                 }
                 sbuf_appendf(&b, "%s\n", tok);
         }
-        if (add && !present)
+        if (add && !present && !placed)
                 sbuf_appendf(&b, "%s\n", pid);
         if (b.oom) {
                 sbuf_done(&b);

@@ -860,7 +860,9 @@ static int restore_kthread(Host *h, State *st, const char *key, const char *orig
 }
 
 /* Moves every task listed in from/FILE into to/FILE (FILE: "tasks" in cgroup v1, "cgroup.procs"
- * in v2); the ones the kernel refuses (kernel threads bound to the root) stay. Returns how many
+ * in v2) but kernel threads: those are add_kthreads()' (each one's affinity journaled and given
+ * back as it was; a cpuset move would give it the cpuset's CPUs on the way back, and an IRQ
+ * thread on one CPU would come back on all); the ones the kernel refuses stay. Returns how many
  * moved. */
 static unsigned move_tasks(Host *h, const char *from, const char *to, const char *file)
 {
@@ -874,7 +876,9 @@ static unsigned move_tasks(Host *h, const char *from, const char *to, const char
         char *save = NULL;
         for (char *tok = strtok_r(list, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
                 unsigned pid;
-                if (safe_atou(strstrip(tok), &pid) < 0 || pid == 0)
+                ProcStat ps;
+                if (safe_atou(strstrip(tok), &pid) < 0 || pid == 0 ||
+                    (host_read_proc_stat(h, pid, 0, &ps) >= 0 && (ps.flags & PROC_PF_KTHREAD)))
                         continue;
                 char num[16];
                 snprintf(num, sizeof(num), "%u", pid);

@@ -774,9 +774,9 @@ static void test_v2_plain(void **state_)
         assert_string_equal(o, "0-1,6-7");
         assert_string_equal(m, "");
         assert_string_equal(sh, "0-1,6-7");
-        /* a fixture moves every PID (the kernel would refuse kthreadd's) */
-        assert_string_equal(procs, "1\n2\n300\n");
-        assert_string_equal(root_procs, "");
+        /* kernel threads (kthreadd, 2) stay: their affinity is add_kthreads()' */
+        assert_string_equal(procs, "1\n300\n");
+        assert_string_equal(root_procs, "2\n");
         release(&e, "vm-a");
         assert_false(host_exists(e.h, "/sys/fs/cgroup/vmslice.host"));
         assert_true(same_tree(&e));
