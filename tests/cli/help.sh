@@ -101,28 +101,62 @@ done
 
 # the completion offers exactly each verb's options, and every verb
 bash -n "$COMPLETION"; ok $? "bash -n on the completion"
+# Twice: as a bare bash runs it, and with the bash-completion package's helpers loaded (its
+# _init_completion then splits the words), which is how most users' shells run it
+BASH_COMPLETION=/usr/share/bash-completion/bash_completion
+PRELOAD=/dev/null
 complete_line() { # WORDS... -> the candidates for the last word, one a line
-        bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
+        # COMP_LINE as typed: bash makes '=' a word of its own, but there is no space around it
+        bash -c '. "$1"; . "$2"; shift 2; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE=
+                 p=; for w in "$@"; do
+                         if [ -z "$COMP_LINE" ] || [ "$w" = = ] || [ "$p" = = ]; then COMP_LINE+=$w
+                         else COMP_LINE+=" $w"; fi; p=$w
+                 done
                  COMP_POINT=${#COMP_LINE}; fn=$(complete -p vmslice | sed -E "s/.*-F ([^ ]+).*/\1/")
                  "$fn" vmslice "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"; printf "%s\n" "${COMPREPLY[@]}"' \
-                _ "$COMPLETION" "$@"
+                _ "$PRELOAD" "$COMPLETION" "$@"
 }
-complete_line vmslice "" | sort >"$WORK/c-verbs"
-printf '%s\n' "${VERBS[@]}" | sort | diff -u - "$WORK/c-verbs" | diag
-ok "${PIPESTATUS[2]}" "vmslice <TAB> offers every verb"
-complete_line vmslice -- | sort >"$WORK/c-global"
-printf '%s\n' "${GLOBAL[@]}" | grep -- '^--' | sort | diff -u - "$WORK/c-global" | diag
-ok "${PIPESTATUS[3]}" "vmslice --<TAB> offers every global option"
 # after the verb: its options, --help (every verb takes it, as checked above) and the global options
 # that are not --version (which only stands before a verb)
 after_verb=$(printf '%s\n' "${GLOBAL[@]}" --help | grep -- '^--' | grep -vx -- --version)
-for v in "${VERBS[@]}"; do
-        words=(vmslice "$v")
-        [ "$v" = hook ] && words+=(install) # hook's options follow its command
-        complete_line "${words[@]}" -- | sed 's/=$//' | sort -u >"$WORK/c-$v"
-        { opts_of "$v"; echo "$after_verb"; } | sort -u | diff -u - "$WORK/c-$v" | diag
-        ok "${PIPESTATUS[2]}" "vmslice $v --<TAB> offers exactly its options, --help and the global ones"
-done
+completion_checks() { # HOW: the completion offers every verb, and each verb's options
+        local how=$1 v words
+        complete_line vmslice "" | sort >"$WORK/c-verbs"
+        printf '%s\n' "${VERBS[@]}" | sort | diff -u - "$WORK/c-verbs" | diag
+        ok "${PIPESTATUS[2]}" "$how: vmslice <TAB> offers every verb"
+        complete_line vmslice -- | sort >"$WORK/c-global"
+        printf '%s\n' "${GLOBAL[@]}" | grep -- '^--' | sort | diff -u - "$WORK/c-global" | diag
+        ok "${PIPESTATUS[3]}" "$how: vmslice --<TAB> offers every global option"
+        for v in "${VERBS[@]}"; do
+                words=(vmslice "$v")
+                [ "$v" = hook ] && words+=(install) # hook's options follow its command
+                complete_line "${words[@]}" -- | sed 's/=$//' | sort -u >"$WORK/c-$v"
+                { opts_of "$v"; echo "$after_verb"; } | sort -u | diff -u - "$WORK/c-$v" | diag
+                ok "${PIPESTATUS[2]}" "$how: vmslice $v --<TAB> offers exactly its options, --help and the global ones"
+        done
+        # an option's values, also after '=' (which bash makes a word of its own)
+        [ "$(complete_line vmslice plan --emulator "" | sort | xargs)" = "isolated shared" ]
+        ok $? "$how: vmslice plan --emulator <TAB> offers shared and isolated"
+        [ "$(complete_line vmslice plan --emulator = "" | sort | xargs)" = "isolated shared" ]
+        ok $? "$how: vmslice plan --emulator=<TAB> too"
+        [ "$(complete_line vmslice plan --threads = a | xargs)" = auto ]
+        ok $? "$how: vmslice plan --threads=a<TAB> completes auto"
+        # the VMs of --state-dir, a name with a leading '.' too, never a temporary file
+        mkdir -p "$WORK/sd/vms" && touch "$WORK/sd/vms/win11.spec" "$WORK/sd/vms/.hidden.spec" \
+                "$WORK/sd/vms/.debian.spec.tmp" "$WORK/sd/vms/win11.placement"
+        [ "$(complete_line vmslice --state-dir "$WORK/sd" release "" | sort | xargs)" = ".hidden win11" ]
+        ok $? "$how: vmslice --state-dir DIR release <TAB> offers the VMs prepared there"
+}
+completion_checks "bare bash"
+if [ -r "$BASH_COMPLETION" ]; then
+        PRELOAD=$BASH_COMPLETION
+        bash -c '. "$1"; declare -F _init_completion >/dev/null' _ "$PRELOAD"
+        ok $? "bash-completion's _init_completion is loaded"
+        completion_checks "with bash-completion"
+        PRELOAD=/dev/null
+else
+        skip "the completion with bash-completion's helpers: $BASH_COMPLETION is missing (package bash-completion)"
+fi
 
 # vmslice.conf(5) has an entry for every key; the example file names every key with its default
 python3 - "$SRC/man/vmslice.conf.5" "$WORK/settings" <<'PY' 2>&1 | diag
