@@ -483,8 +483,8 @@ static int check_name(const char *source, const char *name, Error *err)
 {
         char why[128];
         if (domain_name_check(name, why, sizeof(why)) < 0)
-                return error_input(err, "%s: the domain name '%.64s' %s; rename the domain",
-                                   source, name, why);
+                return error_input(err, "%s: the domain name '%.64s' %s; rename the domain", source,
+                                   name, why);
         return 0;
 }
 
@@ -613,8 +613,8 @@ int domain_parse_flags(const char *data, size_t size, const char *source, unsign
             (unsigned char) data[2] == 0xbf)
                 skip = 3;
         /* an XML declaration is "<?xml" and white space; "<?xmlfoo" is a processing instruction */
-        d->had_decl = size > skip + 5 && memcmp(data + skip, "<?xml", 5) == 0 &&
-                      data[skip + 5] && strchr(" \t\r\n", data[skip + 5]);
+        d->had_decl = size > skip + 5 && memcmp(data + skip, "<?xml", 5) == 0 && data[skip + 5] &&
+                      strchr(" \t\r\n", data[skip + 5]);
         /* write attributes back with the quotes the document mostly uses: virsh writes '',
          * virt-install "" */
         size_t single = 0, dbl = 0;

@@ -841,8 +841,8 @@ static int restore_kthread(Host *h, State *st, const char *key, const char *orig
         if (!kthread_same(h, key, &pid))
                 return dry_run ? 0 : state_forget_original(st, key, err); /* gone */
         _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t cur = hwloc_bitmap_alloc();
-        _cleanup_(freep) char *now = cur && kthread_get(pid, cur) >= 0 ? cpuset_format_list(cur)
-                                                                        : NULL;
+        _cleanup_(freep) char *now =
+            cur && kthread_get(pid, cur) >= 0 ? cpuset_format_list(cur) : NULL;
         if (now && same_value(KNOB_LIST, now, orig)) /* never moved (see restore_path) */
                 return dry_run ? 0 : state_forget_original(st, key, err);
         if (dry_run) {

@@ -196,7 +196,8 @@ static void test_error(void **state)
         assert_string_equal(escape_controls("", buf, sizeof(buf)), "");
         /* non-ASCII (UTF-8) is kept */
         char u[32];
-        assert_string_equal(escape_controls("\xc3\xa9t\xc3\xa9", u, sizeof(u)), "\xc3\xa9t\xc3\xa9");
+        assert_string_equal(escape_controls("\xc3\xa9t\xc3\xa9", u, sizeof(u)),
+                            "\xc3\xa9t\xc3\xa9");
         /* a long message is cut, not overrun */
         Error g = {0};
         char big[3000];

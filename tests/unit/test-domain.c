@@ -184,9 +184,9 @@ static void test_hostile(void **state)
         expect_refused("not-xml.txt", junk, size, NULL);
 
         /* the hook reads any name libvirt allows, to leave domains that did not opt in alone */
-        static const char *const odd[] = {"name-shell.xml",  "name-backtick.xml", "name-quotes.xml",
-                                          "name-slash.xml",  "name-dotdot.xml",   "name-escape.xml",
-                                          "name-long.xml",   "name-cr.xml",       "name-tab.xml"};
+        static const char *const odd[] = {"name-shell.xml", "name-backtick.xml", "name-quotes.xml",
+                                          "name-slash.xml", "name-dotdot.xml",   "name-escape.xml",
+                                          "name-long.xml",  "name-cr.xml",       "name-tab.xml"};
         for (size_t i = 0; i < ELEMENTSOF(odd); i++) {
                 snprintf(path, sizeof(path), "%s/hostile/%.512s", domains_dir(), odd[i]);
                 _cleanup_(freep) char *text = read_file(path, &size);
@@ -205,8 +205,8 @@ static void test_hostile(void **state)
                 _cleanup_(freep) char *text = read_file(path, &size);
                 Domain *d = NULL;
                 Error err = {0};
-                assert_int_equal(domain_parse_flags(text, size, never[i], DOMAIN_ANY_NAME, &d, &err),
-                                 -EINVAL);
+                assert_int_equal(
+                    domain_parse_flags(text, size, never[i], DOMAIN_ANY_NAME, &d, &err), -EINVAL);
                 assert_null(strchr(err.msg, '\n'));
         }
 

@@ -515,18 +515,18 @@ static void test_spec_errors(void **state)
                         "good-tuned.xml:33: <vcpupin vcpu='7'> names CPU 12, which is not online "
                         "on this host (online: 0-11)");
         spec_fails_subs(gt, (const char *const[]){"<vcpupin vcpu='7'", "<vcpupin vcpu='8'", NULL},
-                        I7, "<vcpupin vcpu='8'> names a vCPU the domain does not have (<vcpu> 8: "
-                            "vCPUs 0 to 7)");
+                        I7,
+                        "<vcpupin vcpu='8'> names a vCPU the domain does not have (<vcpu> 8: "
+                        "vCPUs 0 to 7)");
         spec_fails_subs(gt, (const char *const[]){"<vcpupin vcpu='7'", "<vcpupin vcpu='6'", NULL},
                         I7, "good-tuned.xml:33: vCPU 6 has a second <vcpupin>");
         spec_fails_subs(gt,
                         (const char *const[]){"<emulatorpin cpuset='0-1,6-7'/>",
                                               "<emulatorpin cpuset='0-1000'/>", NULL},
                         I7, "good-tuned.xml:34: <emulatorpin> names CPU 12, which is not online");
-        spec_fails_subs(gt,
-                        (const char *const[]){"<emulatorpin cpuset='0-1,6-7'/>",
-                                              "<emulatorpin/>", NULL},
-                        I7, "<emulatorpin> has no cpuset");
+        spec_fails_subs(
+            gt, (const char *const[]){"<emulatorpin cpuset='0-1,6-7'/>", "<emulatorpin/>", NULL},
+            I7, "<emulatorpin> has no cpuset");
         spec_fails_subs(gt,
                         (const char *const[]){"iothread='1' cpuset='0-1,6-7'",
                                               "iothread='1' cpuset='0-1,&#10;x'", NULL},
