@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,20 @@ int fd_check_regular(int fd)
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
         return S_ISREG(st.st_mode) ? 0 : -EBADFD;
+}
+
+const char *regular_file_strerror(int r)
+{
+        switch (r) {
+        case -ELOOP:
+                return "it is a symlink, which vmslice never follows";
+        case -EBADFD:
+                return "it is not a regular file (a FIFO or a device?)";
+        case -EISDIR:
+                return "it is a directory";
+        default:
+                return strerror(-r);
+        }
 }
 
 int open_regular_at(int dirfd, const char *name)

@@ -15,3 +15,6 @@ int open_regular_at(int dirfd, const char *name);
 int read_regular_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_size);
 /* Whether fd is a regular file: 0, -EISDIR, -EBADFD for anything else, or the fstat(2) error. */
 int fd_check_regular(int fd);
+/* Why open_regular_at() or fd_check_regular() refused a file, for messages ("it is a symlink,
+ * ..."); strerror() for any other error. */
+const char *regular_file_strerror(int r);

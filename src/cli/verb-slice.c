@@ -10,6 +10,7 @@
 #include "check.h"
 #include "cli.h"
 #include "cpuset-util.h"
+#include "fileio.h"
 #include "json-writer.h"
 #include "parse-util.h"
 #include "slice.h"
@@ -56,11 +57,10 @@ static int load_config(Host *h, SliceConfig **ret)
                                   "%s is larger than 64 KiB; see vmslice.conf in docs/slice.md",
                                   CONFIG_PATH);
         if (r == -EBADFD || r == -EISDIR || r == -EBADMSG)
-                return cli_errorf(EXIT_USAGE, "cannot read %s: it is %s; make it a text file",
+                return cli_errorf(EXIT_USAGE, "cannot read %s: %s; make it a text file",
                                   CONFIG_PATH,
-                                  r == -EISDIR   ? "a directory"
-                                  : r == -EBADFD ? "not a regular file (a FIFO or a device?)"
-                                                 : "not text (it holds a NUL byte)");
+                                  r == -EBADMSG ? "it is not text (it holds a NUL byte)"
+                                                : regular_file_strerror(r));
         if (r < 0)
                 return cli_errorf(EXIT_FAIL, "cannot read %s: %s", CONFIG_PATH, strerror(-r));
         if (slice_config_parse(text, CONFIG_PATH, ret, &err) < 0)

@@ -512,13 +512,11 @@ static int check_domain(Domain *d, unsigned flags, Error *err)
         xmlFree(raw);
         if (!d->name)
                 return error_fail(err, -ENOMEM, "out of memory");
-        if (!(flags & DOMAIN_ANY_NAME)) {
-                r = check_name(src, d->name, err);
-                if (r < 0)
-                        return r;
-        } else if (!*d->name || strchr(d->name, '\n'))
-                /* even so, a name that libvirt would never write (it refuses newlines) */
-                return check_name(src, d->name, err);
+        /* DOMAIN_ANY_NAME takes any name libvirt writes: never an empty one, nor one with a
+         * newline (libvirt refuses those) */
+        bool any = (flags & DOMAIN_ANY_NAME) && *d->name && !strchr(d->name, '\n');
+        if (!any && (r = check_name(src, d->name, err)) < 0)
+                return r;
 
         static const char *const mems[] = {"memory", "currentMemory", "maxMemory"};
         for (size_t i = 0; i < ELEMENTSOF(mems); i++) {

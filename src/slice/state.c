@@ -120,21 +120,6 @@ static int open_dir_nofollow(int atfd, const char *name, const char *shown, Erro
         return fd;
 }
 
-/* Why a state file cannot be read, for messages. */
-static const char *unreadable(int r)
-{
-        switch (r) {
-        case -ELOOP:
-                return "it is a symlink, which vmslice never follows";
-        case -EBADFD:
-                return "it is not a regular file";
-        case -EISDIR:
-                return "it is a directory";
-        default:
-                return strerror(-r);
-        }
-}
-
 static int load_journal(State *s, Error *err)
 {
         _cleanup_(freep) char *text = NULL;
@@ -146,7 +131,7 @@ static int load_journal(State *s, Error *err)
                 return error_fail(err, r,
                                   "cannot read %s/journal: %s; move it away (what it held is "
                                   "lost: check the host's knobs) and find what put it there",
-                                  s->dir, unreadable(r));
+                                  s->dir, regular_file_strerror(r));
         for (char *line = text; line < text + size;) {
                 char *nl = memchr(line, '\n', (size_t) (text + size - line));
                 if (!nl)
@@ -191,10 +176,10 @@ int state_open(const char *dir, State **ret, Error *err)
                 return r;
         s->dirfd = r;
         s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (s->lockfd < 0)
-                return error_fail(err, -errno, "cannot open %s/lock: %s", dir,
-                                  errno == ELOOP ? "it is a symlink, which vmslice never follows"
-                                                 : strerror(errno));
+        if (s->lockfd < 0) {
+                r = -errno;
+                return error_fail(err, r, "cannot open %s/lock: %s", dir, regular_file_strerror(r));
+        }
         if (flock(s->lockfd, LOCK_EX) < 0)
                 return error_fail(err, -errno, "cannot lock %s/lock: %s", dir, strerror(errno));
         _cleanup_(freep) char *vms = strdup_printf("%s/vms", dir);
@@ -414,7 +399,7 @@ int state_read_vm(State *s, const char *name, char **ret_text, Error *err)
                 return error_input(err, "no slice is prepared for '%s'", name);
         if (r < 0)
                 return error_fail(err, r, "cannot read the slice of '%s' (%s/vms/%s): %s", name,
-                                  s->dir, file, unreadable(r));
+                                  s->dir, file, regular_file_strerror(r));
         return 0;
 }
 

@@ -26,9 +26,10 @@ skip() { # skip DESCRIPTION: a check this host cannot run, said why
         echo "ok $_n # SKIP $1"
 }
 
-# run ARGS...: runs vmslice, sets $out, $err, $rc
+# run ARGS...: runs vmslice, sets $out, $err, $rc; with RUN_TIMEOUT=SECONDS set, a vmslice that
+# hangs is killed (exit 124) instead of hanging the test
 run() {
-        out=$("$VMSLICE" "$@" 2>"$WORK/stderr")
+        out=$(timeout "${RUN_TIMEOUT:-0}" "$VMSLICE" "$@" 2>"$WORK/stderr")
         rc=$?
         err=$(cat "$WORK/stderr")
 }
