@@ -262,6 +262,17 @@ static void test_memory_units(void **state)
                 assert_true(b == cases[i].bytes);
                 xmlFreeDoc(doc);
         }
+
+        /* <memory> 0: refused without guest NUMA cells, read with them (libvirt sums the cells) */
+        static const char zero[] = "<domain><name>z</name><memory>0</memory></domain>";
+        expect_refused("memory 0", zero, strlen(zero), "<memory> is 0 and the domain has no guest");
+        static const char cells[] =
+            "<domain><name>z</name><memory>0</memory><cpu><numa>"
+            "<cell id='0' cpus='0' memory='1048576' unit='KiB'/></numa></cpu></domain>";
+        Domain *d = NULL;
+        Error err = {0};
+        assert_int_equal(domain_parse(cells, strlen(cells), "cells", &d, &err), 0);
+        domain_free(d);
 }
 
 static void test_editing_keeps_layout(void **state)
