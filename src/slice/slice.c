@@ -607,6 +607,14 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
 
         if (p->hugepages)
                 add_hugepages(t, h, st, vms, n);
+        /* Knobs whose change starts or stops kernel threads (THP: khugepaged) come before the
+         * kernel threads are moved, so they are journaled first and restored last, newest
+         * first: a thread a restore starts is forked while kthreadd has its affinity back. */
+        if (p->thp != THP_LEAVE && host_exists(h, "/sys/kernel/mm/transparent_hugepage/enabled"))
+                target_add(t, KNOB_THP, strdup("/sys/kernel/mm/transparent_hugepage/enabled"),
+                           strdup(p->thp == THP_NEVER     ? "never"
+                                  : p->thp == THP_MADVISE ? "madvise"
+                                                          : "always"));
         if (!hwloc_bitmap_iszero(vm)) {
                 if (p->isolate) {
                         add_cgroup_v2(t, h, host, rep);
@@ -637,11 +645,6 @@ static int compute_targets(Host *h, const Topology *topo, State *st, SliceSpec *
         }
         if (p->timer_migration_off)
                 add_plain(t, h, "/proc/sys/kernel/timer_migration", "0");
-        if (p->thp != THP_LEAVE && host_exists(h, "/sys/kernel/mm/transparent_hugepage/enabled"))
-                target_add(t, KNOB_THP, strdup("/sys/kernel/mm/transparent_hugepage/enabled"),
-                           strdup(p->thp == THP_NEVER     ? "never"
-                                  : p->thp == THP_MADVISE ? "madvise"
-                                                          : "always"));
         if (p->ksm_off)
                 add_plain(t, h, "/sys/kernel/mm/ksm/run", "0");
         return t->oom ? -ENOMEM : 0;
