@@ -109,4 +109,23 @@ typedef struct SliceEnv {
         SlicePolicy policy;
 } SliceEnv;
 int slice_env_open(const CliContext *ctx, SliceEnv *e);
+
+/* With --root other than / nothing live is read or written (cli-live.c). True without --root or
+ * with a root that is "/". */
+bool cli_root_is_live(const CliContext *ctx);
+/* A directory vmslice writes (path as on a live host, "/run/vmslice") in the root's tree: path
+ * itself on the live host, ROOT/path under --root DIR (the directories above it created there).
+ * Refused (printed, exit status returned) under a --root that is a tarball, which is unpacked
+ * into a tree removed at exit; option names what to give instead. */
+int cli_root_dir_path(const CliContext *ctx, const char *what, const char *option, const char *path,
+                      char **ret);
+/* The state directory: --state-dir, else /run/vmslice in the root's tree (created with its
+ * parents under a fixture root when create). Under a tarball root without --state-dir: refused
+ * when create, else *ret NULL (no state to read). 0 or an exit status (printed). */
+int cli_state_dir(const CliContext *ctx, bool create, char **ret);
+/* With --root other than /, a libvirt domain name (arg not a file) or a query of libvirt (arg
+ * NULL) needs an explicit --connect URI: the default is the live host's libvirt. 0 or the exit
+ * status (printed). */
+int cli_refuse_live_libvirt(const CliContext *ctx, const char *verb, const char *arg,
+                            const char *uri);
 void slice_env_done(SliceEnv *e);

@@ -107,7 +107,8 @@ static void usage(FILE *f)
             f,
             "\nGlobal options (before or after the verb):\n"
             "  --root DIR|TARBALL  read and write the host under DIR (a fixture or capture)\n"
-            "  --state-dir DIR     the runtime slice's journal and records (default /run/vmslice)\n"
+            "  --state-dir DIR     the runtime slice's journal and records (default /run/vmslice;\n"
+            "                      DIR/run/vmslice under --root DIR)\n"
             "  -h, --help          show help\n"
             "  --version           print the version\n\n"
             "Run 'vmslice VERB --help' for a verb's options. See vmslice(8).\n");

@@ -71,9 +71,12 @@ static int parse_interval(const char *s, unsigned *ret_ms)
 /* The slice's state directory, when there is one: a check never creates it. */
 static int open_state(const CliContext *ctx, State **ret)
 {
-        const char *dir = ctx->state_dir ? ctx->state_dir : STATE_DIR_DEFAULT;
+        _cleanup_(freep) char *dir = NULL;
         struct stat st;
         *ret = NULL;
+        int r = cli_state_dir(ctx, false, &dir);
+        if (r != 0 || !dir)
+                return r;
         if (lstat(dir, &st) < 0 && errno == ENOENT)
                 return 0;
         Error err = {0};
@@ -216,6 +219,9 @@ int verb_check(const CliContext *ctx, int argc, char **argv)
                 return cli_errorf(EXIT_USAGE, "check: give the domain as a file or a name, not "
                                               "on stdin");
 
+        r = cli_refuse_live_libvirt(ctx, "check", arg, uri);
+        if (r != 0)
+                return r;
         Error err = {0};
         _cleanup_(host_freep) Host *h = NULL;
         _cleanup_(topology_freep) Topology *t = NULL;

@@ -222,7 +222,9 @@ int verb_lint(const CliContext *ctx, int argc, char **argv)
 
         _cleanup_(domain_freep) Domain *d = NULL;
         _cleanup_(virt_closep) Virt *v = NULL;
-        r = cli_load_domain(arg, uri, &d, &v);
+        r = cli_refuse_live_libvirt(ctx, "lint", arg, uri);
+        if (r == 0)
+                r = cli_load_domain(arg, uri, &d, &v);
         if (r != 0)
                 return r;
 

@@ -13,14 +13,21 @@
 #include "fileio.h"
 #include "json-writer.h"
 #include "parse-util.h"
+#include "qemu-proc.h"
 #include "slice.h"
 #include "string-util.h"
 
 /* prepare, release, status, restore: the runtime slice by hand (the hook calls the same code). */
 
-static const char *state_dir_of(const CliContext *ctx)
+/* The state directory (cli_state_dir(): never the live one under --root), opened. */
+static int open_state(const CliContext *ctx, State **ret)
 {
-        return ctx->state_dir ? ctx->state_dir : STATE_DIR_DEFAULT;
+        Error err = {0};
+        _cleanup_(freep) char *dir = NULL;
+        int r = cli_state_dir(ctx, true, &dir);
+        if (r != 0)
+                return r;
+        return state_open(dir, ret, &err) < 0 ? cli_error(&err) : 0;
 }
 
 static void print_report(const SliceReport *rep, bool dry_run)
@@ -90,13 +97,10 @@ static void apply_vm_settings(const SliceConfig *c, SliceSpec *spec)
 
 static int open_all(const CliContext *ctx, Host **ret_h, Topology **ret_t, State **ret_st)
 {
-        Error err = {0};
         int r = ret_t ? cli_open_topology(ctx, ret_h, ret_t) : cli_open_host(ctx, ret_h);
         if (r != 0)
                 return r;
-        if (state_open(state_dir_of(ctx), ret_st, &err) < 0)
-                return cli_error(&err);
-        return 0;
+        return open_state(ctx, ret_st);
 }
 
 void slice_env_done(SliceEnv *e)
@@ -261,13 +265,49 @@ static void help_status(void)
                "  -h, --help  show this help\n");
 }
 
-/* What the hook found of the VM's threads at 'started begin' ("LEVEL CODE: message" lines). */
-static void print_placement(State *st, const char *name, JsonWriter *w)
+/* Whether the VM's QEMU runs now, and what the hook found of its threads at 'started begin'
+ * ("LEVEL CODE: message" lines) with the time it was recorded. The findings of a VM whose QEMU
+ * is gone are history: JSON keeps them with "running": false, the text leaves them out. */
+static void print_vm_run(Host *h, State *st, const char *name, JsonWriter *w)
 {
+        unsigned pid = 0;
+        int running = qemu_domain_running(h, name, &pid);
         _cleanup_(freep) char *text = NULL;
-        bool have = state_read_placement(st, name, &text) >= 0;
-        if (w)
+        time_t when = 0;
+        bool have = state_read_placement(st, name, &text, &when) >= 0;
+        char stamp[64] = "";
+        struct tm tm;
+        if (have && localtime_r(&when, &tm))
+                strftime(stamp, sizeof(stamp), w ? "%Y-%m-%dT%H:%M:%S%z" : "%Y-%m-%d %H:%M:%S %Z",
+                         &tm);
+        if (w) {
+                json_bool(w, "running", running > 0);
+                if (running > 0)
+                        json_uint(w, "pid", pid);
+                else
+                        json_null(w, "pid");
+                json_string(w, "placement_time", have ? stamp : NULL);
                 json_begin_array(w, "placement");
+        } else if (running > 0)
+                printf("    qemu: pid %u runs it\n", pid);
+        else {
+                if (running == 0)
+                        printf("    qemu: not running (no " QEMU_PIDFILE_DIR "/%s.pid)", name);
+                else if (running == -ESRCH && pid)
+                        printf("    qemu: not running (pid %u of " QEMU_PIDFILE_DIR
+                               "/%s.pid is gone)",
+                               pid, name);
+                else
+                        printf("    qemu: unknown (%s)", strerror(-running));
+                printf("; the slice is still held: 'vmslice release %s' gives it back\n", name);
+                if (have)
+                        printf("    (the findings of its start at %s are not shown: they are no "
+                               "longer current)\n",
+                               stamp);
+                have = false;
+        }
+        if (have && !w)
+                printf("    at 'started begin', %s:\n", stamp);
         char *save = NULL;
         for (char *line = have ? strtok_r(text, "\n", &save) : NULL; line;
              line = strtok_r(NULL, "\n", &save)) {
@@ -278,7 +318,7 @@ static void print_placement(State *st, const char *name, JsonWriter *w)
                 *msg = 0;
                 msg += 2;
                 if (!w) {
-                        printf("    %-4s %s: %s\n", line, code, msg);
+                        printf("      %-4s %s: %s\n", line, code, msg);
                         continue;
                 }
                 json_begin_object(w, NULL);
@@ -341,7 +381,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
                                 json_end_object(&w);
                         }
                         json_end_array(&w);
-                        print_placement(st, s->name, &w);
+                        print_vm_run(h, st, s->name, &w);
                         json_end_object(&w);
                 } else {
                         printf("  %s: cpus %s%s", s->name, cpus && *cpus ? cpus : "none",
@@ -355,7 +395,7 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
                                        s->hugepages[i].node);
                         }
                         printf("\n");
-                        print_placement(st, s->name, NULL);
+                        print_vm_run(h, st, s->name, NULL);
                 }
         }
         if (json) {
@@ -474,8 +514,9 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         if (release) {
                 /* no XML needed; release only what a prepare recorded */
                 _cleanup_(state_closep) State *st = NULL;
-                if (state_open(state_dir_of(ctx), &st, &err) < 0)
-                        return cli_error(&err);
+                r = open_state(ctx, &st);
+                if (r != 0)
+                        return r;
                 if (!state_has_vm(st, name))
                         return EXIT_OK;
                 _cleanup_(topology_freep) Topology *t = NULL;
@@ -514,8 +555,9 @@ static int hook_run(const CliContext *ctx, int argc, char **argv)
         if (topology_load(h, &t, &err) < 0)
                 return cli_error(&err);
         _cleanup_(state_closep) State *st = NULL;
-        if (state_open(state_dir_of(ctx), &st, &err) < 0)
-                return cli_error(&err);
+        r = open_state(ctx, &st);
+        if (r != 0)
+                return r;
         _cleanup_(slice_report_done) SliceReport rep = {0};
         if (started && !state_has_vm(st, name))
                 return EXIT_OK;
@@ -658,7 +700,15 @@ int verb_hook(const CliContext *ctx, int argc, char **argv)
                         fputs(script, stdout);
                 return r;
         }
+        /* under --root DIR the hook goes into that tree, never the live /etc/libvirt */
+        _cleanup_(freep) char *own = NULL;
+        if (!dir) {
+                int r = cli_root_dir_path(ctx, "hook", "--hooks-dir DIR", HOOKS_DIR, &own);
+                if (r != 0)
+                        return r;
+                dir = own;
+        }
         if (streq(cmd, "uninstall"))
-                return hook_uninstall(dir ? dir : HOOKS_DIR);
-        return hook_install(dir ? dir : HOOKS_DIR, binary);
+                return hook_uninstall(dir);
+        return hook_install(dir, binary);
 }

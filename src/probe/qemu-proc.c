@@ -592,11 +592,12 @@ int qemu_cmdline_parse(const char *cmdline, size_t size, char **ret_guest_name,
         return 0;
 }
 
-/* The command line: NUL-separated arguments. */
-static int read_cmdline(Host *h, QemuProc *q)
+/* The guest name of a process's QEMU command line (NULL when it has none). */
+static int read_guest_name(Host *h, unsigned pid, char **ret_name, bool *ret_debug_threads)
 {
         char path[64];
-        task_path(path, sizeof(path), q->pid, 0, "cmdline");
+        *ret_name = NULL;
+        task_path(path, sizeof(path), pid, 0, "cmdline");
         _cleanup_(closep) int fd = host_open(h, path, O_RDONLY | O_NOCTTY, 0);
         if (fd < 0)
                 return fd == -ENOENT ? 0 : fd;
@@ -605,7 +606,17 @@ static int read_cmdline(Host *h, QemuProc *q)
         int r = read_fd_full(fd, 1024 * 1024, &buf, &size);
         if (r < 0)
                 return r;
-        return qemu_cmdline_parse(buf, size, &q->guest_name, &q->debug_threads);
+        bool debug = false;
+        r = qemu_cmdline_parse(buf, size, ret_name, &debug);
+        if (ret_debug_threads)
+                *ret_debug_threads = debug;
+        return r;
+}
+
+/* The command line: NUL-separated arguments. */
+static int read_cmdline(Host *h, QemuProc *q)
+{
+        return read_guest_name(h, q->pid, &q->guest_name, &q->debug_threads);
 }
 
 static int read_threads(Host *h, QemuProc *q, Error *err)
@@ -696,6 +707,28 @@ int qemu_proc_load(Host *h, unsigned pid, uint64_t guest_memory, QemuProc **ret,
                 return error_fail(err, r, "out of memory");
         *ret = TAKE_PTR(q);
         return 0;
+}
+
+int qemu_domain_running(Host *h, const char *name, unsigned *ret_pid)
+{
+        _cleanup_(freep) char *path = strdup_printf(QEMU_PIDFILE_DIR "/%s.pid", name);
+        _cleanup_(freep) char *text = NULL, *guest = NULL;
+        *ret_pid = 0;
+        if (!path)
+                return -ENOMEM;
+        if (strchr(name, '/'))
+                return -EINVAL;
+        int r = host_read_line(h, path, &text);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (safe_atou(text, ret_pid) < 0 || *ret_pid == 0)
+                return -ESRCH; /* libvirt writes the pid before anything reads it */
+        r = read_guest_name(h, *ret_pid, &guest, NULL);
+        if (r < 0)
+                return r;
+        return guest && streq(guest, name) ? 1 : -ESRCH;
 }
 
 int qemu_pid_from_libvirt(Host *h, const char *name, unsigned *ret, Error *err)

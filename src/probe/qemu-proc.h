@@ -192,3 +192,8 @@ int qemu_cmdline_parse(const char *cmdline, size_t size, char **ret_guest_name,
 /* The pid of a running domain from libvirt's pid file (read through the Host). No pid file is an
  * input error ("domain NAME is not running ..."); a pid file without a pid is an input error. */
 int qemu_pid_from_libvirt(Host *h, const char *name, unsigned *ret, Error *err);
+/* Whether domain name's QEMU runs: 1 when libvirt's pid file names a process whose QEMU command
+ * line is that guest's (*ret_pid its pid), 0 without a pid file (not running), -ESRCH when the
+ * pid file names a process that is gone or runs another guest (*ret_pid that pid, or 0), another
+ * negative errno when it cannot be read. */
+int qemu_domain_running(Host *h, const char *name, unsigned *ret_pid);

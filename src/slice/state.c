@@ -441,13 +441,21 @@ int state_write_placement(State *s, const char *name, const char *text, Error *e
         return 0;
 }
 
-int state_read_placement(State *s, const char *name, char **ret)
+int state_read_placement(State *s, const char *name, char **ret, time_t *ret_time)
 {
         char file[512];
         *ret = NULL;
         if (vm_file_ext(name, "placement", file, sizeof(file)) < 0)
                 return -EINVAL;
-        return read_regular_at(s->vmsfd, file, 64 * 1024, ret, NULL);
+        int fd = open_regular_at(s->vmsfd, file);
+        if (fd < 0)
+                return fd;
+        struct stat st;
+        int r = fstat(fd, &st) < 0 ? -errno : read_fd_full(fd, 64 * 1024, ret, NULL);
+        close(fd);
+        if (r >= 0 && ret_time)
+                *ret_time = st.st_mtime;
+        return r;
 }
 
 static bool fault_fired;

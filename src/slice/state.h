@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "error.h"
 #include "macro.h"
@@ -48,8 +49,8 @@ bool state_has_vm(State *s, const char *name);
 /* What the hook found of a running VM's threads at 'started begin' (vms/NAME.placement, lines
  * "LEVEL CODE: message"), shown by status; removed with the VM's record. */
 int state_write_placement(State *s, const char *name, const char *text, Error *err);
-/* -ENOENT when there is none. */
-int state_read_placement(State *s, const char *name, char **ret);
+/* -ENOENT when there is none; *ret_time (may be NULL): when it was recorded. */
+int state_read_placement(State *s, const char *name, char **ret, time_t *ret_time);
 
 /* Fault injection for the crash and rollback tests: with VMSLICE_FAULT=N (N >= 1) the Nth write
  * of this process to a journaled knob (a change, or a restore of its original) exits at once, as

@@ -86,22 +86,22 @@ definable "$D/virt-install-linux.xml" vmslice-test-b >"$WORK/b.xml"
 "${VIRSH[@]}" define "$WORK/a.xml" >/dev/null && "${VIRSH[@]}" define "$WORK/b.xml" >/dev/null
 ok $? "test domains defined in libvirtd"
 before=$("${VIRSH[@]}" dumpxml --inactive --security-info vmslice-test-a)
-expect_rc 0 "apply --dry-run on a libvirt domain" --root "$HL" apply vmslice-test-a --vcpus 1 --memory 1G --dry-run
+expect_rc 0 "apply --dry-run on a libvirt domain" --root "$HL" apply --connect qemu:///system vmslice-test-a --vcpus 1 --memory 1G --dry-run
 [[ "$out" == "--- libvirt:vmslice-test-a (before)"* ]]; ok $? "the diff names the libvirt domain"
 [ "$before" == "$("${VIRSH[@]}" dumpxml --inactive --security-info vmslice-test-a)" ]; ok $? "--dry-run changed nothing"
-expect_rc 0 "apply redefines a libvirt domain" --root "$HL" apply vmslice-test-a --vcpus 1 --memory 1G --backup-dir "$WORK/backup"
+expect_rc 0 "apply redefines a libvirt domain" --root "$HL" apply --connect qemu:///system vmslice-test-a --vcpus 1 --memory 1G --backup-dir "$WORK/backup"
 ls "$WORK"/backup/vmslice-test-a-*.xml >/dev/null 2>&1; ok $? "the previous definition was saved"
 diff <(echo "$before") "$WORK"/backup/vmslice-test-a-*.xml >/dev/null; ok $? "the backup is the previous definition"
 now=$("${VIRSH[@]}" dumpxml --inactive vmslice-test-a)
 [[ "$now" == *"<vcpupin vcpu='0' cpuset='1'/>"* && "$now" == *"vmslice:slice"* ]]; ok $? "libvirt holds the pins and vmslice's metadata"
-expect_rc 0 "a second apply within the same second keeps both backups" --root "$HL" apply vmslice-test-a --vcpus 1 --memory 1G --realtime --backup-dir "$WORK/backup"
+expect_rc 0 "a second apply within the same second keeps both backups" --root "$HL" apply --connect qemu:///system vmslice-test-a --vcpus 1 --memory 1G --realtime --backup-dir "$WORK/backup"
 [ "$(ls "$WORK"/backup/vmslice-test-a-*.xml | wc -l)" -eq 2 ]; ok $? "... two backup files"
-expect_rc 0 "the backup directory is created with its parents" --root "$HL" apply vmslice-test-a --vcpus 1 --memory 1G --backup-dir "$WORK/deep/er/backup"
+expect_rc 0 "the backup directory is created with its parents" --root "$HL" apply --connect qemu:///system vmslice-test-a --vcpus 1 --memory 1G --backup-dir "$WORK/deep/er/backup"
 [ "$(stat -c %a "$WORK/deep/er/backup")" = 700 ]; ok $? "... mode 0700"
-expect_usage "a second VM cannot take the first one's CPUs" --root "$HL" apply vmslice-test-b --vcpus 1 --memory 1G --backup-dir "$WORK/backup"
+expect_usage "a second VM cannot take the first one's CPUs" --root "$HL" apply --connect qemu:///system vmslice-test-b --vcpus 1 --memory 1G --backup-dir "$WORK/backup"
 [[ "$err" == *"need 1 cores"* ]]; ok $? "... the planner says why"
-expect_rc 0 "--share lets it" --root "$HL" apply vmslice-test-b --vcpus 1 --memory 1G --share --backup-dir "$WORK/backup"
-expect_usage "an unknown libvirt domain" --root "$HL" apply vmslice-test-nonexistent
+expect_rc 0 "--share lets it" --root "$HL" apply --connect qemu:///system vmslice-test-b --vcpus 1 --memory 1G --share --backup-dir "$WORK/backup"
+expect_usage "an unknown libvirt domain" --root "$HL" apply --connect qemu:///system vmslice-test-nonexistent
 [[ "$err" == *"no domain 'vmslice-test-nonexistent'"* ]]; ok $? "... named in the message"
 # the golden apply outputs define in a real libvirtd
 for g in "$SRC"/tests/golden/apply-*.xml; do

@@ -198,16 +198,16 @@ sed -e "s|<name>[^<]*</name>|<name>$VM</name>|" -e '/<uuid>/d' \
         -e "s/type=\"kvm\"/type=\"qemu\"/" "$D/virt-install-linux.xml" >"$WORK/vm.xml"
 "${VIRSH[@]}" define "$WORK/vm.xml" >/dev/null; ok $? "test domain defined in libvirtd"
 before=$("${VIRSH[@]}" dumpxml --inactive --security-info "$VM")
-expect_rc 0 "lint a libvirt domain" --root "$HL" lint "$VM"
+expect_rc 0 "lint a libvirt domain" --root "$HL" lint --connect qemu:///system "$VM"
 [[ "$out" == *"libvirt:$VM:"*"warning[disk-cache]"* ]]; ok $? "... findings name libvirt:NAME"
-expect_rc 0 "lint --fix --dry-run on a libvirt domain" --root "$HL" lint "$VM" --fix --dry-run
+expect_rc 0 "lint --fix --dry-run on a libvirt domain" --root "$HL" lint --connect qemu:///system "$VM" --fix --dry-run
 [[ "$out" == "--- libvirt:$VM (before)"* ]]; ok $? "... the diff names the domain"
 [ "$before" == "$("${VIRSH[@]}" dumpxml --inactive --security-info "$VM")" ]; ok $? "... and changed nothing"
-expect_rc 0 "lint --fix redefines a libvirt domain" --root "$HL" lint "$VM" --fix --backup-dir "$WORK/backup"
+expect_rc 0 "lint --fix redefines a libvirt domain" --root "$HL" lint --connect qemu:///system "$VM" --fix --backup-dir "$WORK/backup"
 [[ "$out" == *"[fixed]"* && "$out" == *"defined $VM"* ]]; ok $? "... the report and the redefinition on stdout"
 diff <(echo "$before") "$WORK"/backup/$VM-*.xml >/dev/null; ok $? "... the backup is the previous definition"
 [[ "$("${VIRSH[@]}" dumpxml --inactive "$VM")" == *"cache='none'"* ]]; ok $? "... libvirt holds the fixed disk"
-expect_rc 0 "lint of the redefined domain" --root "$HL" lint "$VM"
+expect_rc 0 "lint of the redefined domain" --root "$HL" lint --connect qemu:///system "$VM"
 [[ "$out" != *"disk-cache"* ]]; ok $? "... no longer reports the fixed rules"
 
 # --fix does not move a VM onto another managed VM's cores: vmslice-test-lint is managed on CPU 1
@@ -216,10 +216,10 @@ VM2=vmslice-test-lint2
 "${VIRSH[@]}" undefine "$VM2" >/dev/null 2>&1
 sed -e "s|<name>$VM</name>|<name>$VM2</name>|" "$WORK/vm.xml" >"$WORK/vm2.xml"
 "${VIRSH[@]}" define "$WORK/vm2.xml" >/dev/null
-expect_rc 0 "lint --fix of a second domain" --root "$HL" lint "$VM2" --fix --backup-dir "$WORK/backup"
+expect_rc 0 "lint --fix of a second domain" --root "$HL" lint --connect qemu:///system "$VM2" --fix --backup-dir "$WORK/backup"
 [[ "$err$out" == *"note: the vCPU, NUMA and memory placement cannot be fixed on this host"* ]]; ok $? "... refuses to place it on the first VM's CPU"
 [[ "$("${VIRSH[@]}" dumpxml --inactive "$VM2")" != *"<vcpupin vcpu='0' cpuset='1'/>"* ]]; ok $? "... and did not pin it there"
-expect_rc 0 "lint --fix --json on a libvirt domain" --root "$HL" lint "$VM2" --fix --json --backup-dir "$WORK/backup"
+expect_rc 0 "lint --fix --json on a libvirt domain" --root "$HL" lint --connect qemu:///system "$VM2" --fix --json --backup-dir "$WORK/backup"
 printf '%s' "$out" | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null; ok $? "... stdout is only the JSON report"
 "${VIRSH[@]}" undefine "$VM2" >/dev/null 2>&1
 

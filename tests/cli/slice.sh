@@ -131,6 +131,22 @@ expect_rc 0 "status after started begin" "${S[@]}" status
 expect_rc 0 "status --json after started begin" "${S[@]}" status --json
 printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["vms"][0]["placement"]; assert any(f["code"]=="vcpu-pin" and f["level"]=="ok" for f in p)' 2>/dev/null
 ok $? "... and in JSON"
+[[ "$out" == *'"running": true'* && "$out" == *'"pid": 4242'* && "$out" == *'"placement_time": "20'* ]]
+ok $? "... with the QEMU that runs it and when the findings were recorded"
+expect_rc 0 "status" "${S[@]}" status
+[[ "$out" == *"qemu: pid 4242 runs it"* && "$out" == *"at 'started begin', 20"* ]]; ok $? "... says QEMU runs and when the findings were recorded"
+# the VM's QEMU gone (its pid file left behind, as after a crash), then the pid file too: the
+# findings of its start are history, never shown as current
+rm -rf "$WORK/t/proc/4242"
+expect_rc 0 "status after QEMU is gone" "${S[@]}" status
+[[ "$out" == *"qemu: not running (pid 4242 of /run/libvirt/qemu/vm4.pid is gone); the slice is still held: 'vmslice release vm4' gives it back"* ]]
+ok $? "... says so"
+[[ "$out" != *"ok   "* && "$out" != *"qemu: pid 4242 runs"* ]]; ok $? "... and shows no finding as current"
+rm -f "$WORK/t/run/libvirt/qemu/vm4.pid"
+expect_rc 0 "status without the pid file" "${S[@]}" status
+[[ "$out" == *"qemu: not running (no /run/libvirt/qemu/vm4.pid)"* && "$out" != *"ok   "* ]]; ok $? "... says it is not running"
+expect_rc 0 "status --json of a VM that is not running" "${S[@]}" status --json
+[[ "$out" == *'"running": false'* && "$out" == *'"pid": null'* ]]; ok $? "... running false, no pid"
 rm -rf "$WORK/t" && mkdir -p "$WORK/t" && tar -C "$WORK/t" -xzf "$HOSTS/qemu/qemu-vcpu-unpinned.tar.gz"
 expect_rc 0 "hook: started begin, a vCPU off its pin" "${S[@]}" hook run vm4 started begin - <"$Q"
 expect_rc 0 "status" "${S[@]}" status
@@ -258,8 +274,28 @@ for k in bad:
 sys.exit(1 if bad else 0)
 PY
 }
+kthread_names() { # NAME AFFINITIES...: every kernel thread but the kworkers, by name
+        python3 - <<'PY'
+import os
+m = {}
+for p in os.listdir('/proc'):
+    if not p.isdigit():
+        continue
+    try:
+        st = open(f'/proc/{p}/stat').read()
+        if int(st[st.rindex(')') + 2:].split()[6]) & 0x00200000:
+            comm = open(f'/proc/{p}/comm').read().strip()
+            if not comm.startswith('kworker'):
+                m.setdefault(comm, set()).add(','.join(map(str, sorted(os.sched_getaffinity(int(p))))))
+    except (OSError, ValueError):
+        pass
+for k in sorted(m):
+    print(k, ' '.join(sorted(m[k])))
+PY
+}
 knobs "$WORK/before"
 kthreads >"$WORK/kt-before"
+kthread_names >"$WORK/ktn-before"
 hp=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
 hp0=$(cat $hp)
 expect_rc 0 "real kernel: prepare" "${R[@]}" prepare "$WORK/rk.xml"
@@ -277,6 +313,17 @@ cmp -s "$WORK/before" "$WORK/after"; ok $? "real kernel: every knob file is as b
 [ "$(cat /proc/self/cpuset)" = / ]; ok $? "real kernel: tasks are back in the root cpuset"
 kthreads >"$WORK/kt-after"
 same_kthreads "$WORK/kt-before" "$WORK/kt-after"; ok $? "real kernel: kernel threads have their affinity back"
+# by name too: a thread that a restore starts (THP back on restarts khugepaged) is a new PID,
+# and must come back as allowed as the one before (kworkers come and go with the load and carry
+# their current work in their name: the PID comparison above covers those that stay)
+kthread_names >"$WORK/ktn-after"
+diff "$WORK/ktn-before" "$WORK/ktn-after" | diag
+python3 - "$WORK/ktn-before" "$WORK/ktn-after" <<'PY'
+import sys
+a, b = (dict(l.rstrip('\n').split(' ', 1) for l in open(f)) for f in sys.argv[1:])
+sys.exit(1 if any(k in b and a[k] != b[k] for k in a) else 0)
+PY
+ok $? "real kernel: every kernel thread name has the allowed CPUs it had before prepare"
 # a task pinned by its user (taskset) to the VM CPU: off it while the VM runs, and, on kernels that
 # keep a task's requested affinity across cpuset moves (6.2+, user_cpus_ptr), pinned there again
 sleep 600 &
