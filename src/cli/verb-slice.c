@@ -253,7 +253,11 @@ int verb_restore(const CliContext *ctx, int argc, char **argv)
         _cleanup_(slice_report_done) SliceReport rep = {0};
         r = slice_restore(h, st, dry_run, &rep, &err);
         print_report(&rep, dry_run);
-        return r < 0 ? cli_error(&err) : EXIT_OK;
+        if (r < 0)
+                return cli_error(&err);
+        if (rep.n == 0 && !rep.notes)
+                printf("nothing to restore: no journaled changes in %s\n", state_dir(st));
+        return EXIT_OK;
 }
 
 static void help_status(void)

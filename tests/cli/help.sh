@@ -98,6 +98,11 @@ for o in "${GLOBAL[@]}"; do
         word "$o" <(printf '%s\n' "$out") || missing+=" $o(--help)"
 done
 [ -z "$missing" ]; ok $? "vmslice(8) and --help name every global option${missing:+ (missing:$missing)}"
+# the verb list's columns never run into each other (its widest arguments, hook's, once did)
+run --help
+bad=$(printf '%s\n' "$out" | sed -n '/^Verbs:/,/^$/p' | grep -E '^  [a-z]' | grep -vE '^  [a-z]+ +(|[^ ].*[^ ]) +[a-z]' || true)
+bad+=$(printf '%s\n' "$out" | grep -E '\|run[a-z]' || true)
+[ -z "$bad" ]; ok $? "vmslice --help: a space between every verb's arguments and its summary${bad:+ (not: $bad)}"
 
 # the completion offers exactly each verb's options, and every verb
 bash -n "$COMPLETION"; ok $? "bash -n on the completion"

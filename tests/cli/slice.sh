@@ -35,6 +35,8 @@ fresh i7-6800k
 "$VMSLICE" "${S[@]}" prepare "$D/good-tuned.xml" >/dev/null
 expect_rc 0 "restore" "${S[@]}" restore
 same_tree "$WORK/t" "$WORK/p"; ok $? "restore brings everything back"
+expect_rc 0 "restore again, with nothing journaled" "${S[@]}" restore
+[ "$out" = "nothing to restore: no journaled changes in $WORK/s" ]; ok $? "... says there is nothing to restore, and where it looked"
 
 # cgroup v1 (this machine's layout): a host cpuset, as cset shield makes, created and removed
 fresh small-2c
