@@ -98,6 +98,15 @@ for o in "${GLOBAL[@]}"; do
         word "$o" <(printf '%s\n' "$out") || missing+=" $o(--help)"
 done
 [ -z "$missing" ]; ok $? "vmslice(8) and --help name every global option${missing:+ (missing:$missing)}"
+# the man page's NAME line (what whatis and apropos show) names every verb of --help
+name_line=$(sed -n '/^\.SH NAME/{n;p;q}' "$SRC/man/vmslice.8")
+run --help
+missing=
+for v in $(printf '%s\n' "$out" | sed -n '/^Verbs:/,/^$/p' | awk '/^  [a-z]/ {print $1}'); do
+        case $v in help | version) continue ;; esac
+        word "$v" <(printf '%s\n' "$name_line") || missing+=" $v"
+done
+[ -z "$missing" ]; ok $? "vmslice(8)'s NAME line names every verb${missing:+ (missing:$missing)}"
 # the verb list's columns never run into each other (its widest arguments, hook's, once did)
 run --help
 bad=$(printf '%s\n' "$out" | sed -n '/^Verbs:/,/^$/p' | grep -E '^  [a-z]' | grep -vE '^  [a-z]+ +(|[^ ].*[^ ]) +[a-z]' || true)
