@@ -11,6 +11,9 @@
 #define _printf_(a, b)       __attribute__((format(printf, a, b)))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
 
+/* A macro's value as a string literal: STRINGIFY(MAX) with #define MAX 10 is "10". */
+#define XSTRINGIFY(x) #x
+#define STRINGIFY(x)  XSTRINGIFY(x)
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

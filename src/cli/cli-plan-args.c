@@ -7,6 +7,31 @@
 #include "parse-util.h"
 #include "string-util.h"
 
+const CliOption plan_options[] = {
+    {"vcpus", required_argument, ARG_VCPUS, 0, "N",
+     "guest vCPUs (default: for plan half the host's CPUs in whole\ncores, for apply the "
+     "domain's)"},
+    {"threads", required_argument, ARG_THREADS, 0, "1|2|auto",
+     "guest threads per core (auto: 2 when the host has SMT)"},
+    {"host-cores", required_argument, ARG_HOST_CORES, 0, "N",
+     "cores kept for the host, CPU 0's core included (default 1)"},
+    {"pci", required_argument, ARG_PCI, 0, "BDF",
+     "place near this device, e.g. the passed-through GPU\n(repeatable; 0000:01:00.0 or 01:00.0)"},
+    {"emulator", required_argument, ARG_EMULATOR, 0, "shared|isolated",
+     "emulator thread on the host's CPUs (default) or on a core\n(or idle siblings) of its own"},
+    {"iothreads", required_argument, ARG_IOTHREADS, 0, "N",
+     "I/O threads, pinned to the host's CPUs of the VM's node"},
+    {"memory", required_argument, ARG_MEMORY, 0, "SIZE",
+     "guest memory (16G, 16384M, 16GiB; a bare number is MiB)"},
+    {"hugepages", required_argument, ARG_HUGEPAGES, 0, "2M|1G|none",
+     "back guest memory with hugepages (default 2M with --memory)"},
+    {"realtime", no_argument, ARG_REALTIME, 0, NULL,
+     "SCHED_FIFO priority 1 for the vCPUs (read the warning)"},
+    {"exclude", required_argument, ARG_EXCLUDE, 0, "CPUS",
+     "CPUs taken by other VMs, e.g. 4-7,12-15"},
+    {},
+};
+
 int plan_args_init(PlanArgs *a)
 {
         *a = (PlanArgs){.req = {.host_cores = 1}};

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "cli-options.h"
 #include "domain.h"
 #include "error.h"
 #include "host.h"

@@ -101,8 +101,14 @@ static void usage(FILE *f)
         fprintf(f, "Usage: vmslice [--root DIR|TARBALL] VERB [OPTIONS]\n\n"
                    "Turns a Linux host and a libvirt/QEMU/KVM guest into a low-latency pair.\n\n"
                    "Verbs:\n");
+        int name_width = 0, args_width = 0;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                name_width = MAX(name_width, (int) strlen(verbs[i].name));
+                args_width = MAX(args_width, (int) strlen(verbs[i].args));
+        }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                fprintf(f, "  %-8s %-27s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+                fprintf(f, "  %-*s  %-*s  %s\n", name_width, verbs[i].name, args_width,
+                        verbs[i].args, verbs[i].summary);
         fprintf(
             f,
             "\nGlobal options (before or after the verb):\n"
@@ -143,20 +149,26 @@ static const char *const features[] = {
 
 static int verb_version(const CliContext *ctx, int argc, char **argv)
 {
-        static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},
+        static const CliOption options[] = {
+            CLI_OPTION_HELP,
             {},
         };
+        static const CliOptionGroup groups[] = {
+            {NULL, options},
+            {},
+        };
+        CliGetopt g;
         int c;
-        while (argc > 0 && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        cli_getopt_init(&g, groups);
+        while (argc > 0 && (c = cli_getopt(&g, argc, argv)) >= 0)
                 switch (c) {
                 case 'h':
                         printf("Usage: vmslice version\n\n"
                                "Prints \"vmslice VERSION\" and, on a second line, the features of "
                                "this build:\n"
                                "+systemd (or -systemd) talks to systemd over D-Bus when it is PID "
-                               "1.\n\n"
-                               "  -h, --help  show this help\n");
+                               "1.\n\n");
+                        cli_options_help(stdout, groups);
                         return EXIT_OK;
                 default:
                         return cli_bad_option("version", argv);

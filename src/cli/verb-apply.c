@@ -10,6 +10,38 @@
 #include "string-util.h"
 #include "topology.h"
 
+enum {
+        ARG_CONNECT = ARG_PLAN_MAX,
+        ARG_DRY_RUN,
+        ARG_OUTPUT,
+        ARG_BACKUP_DIR,
+        ARG_SHARE,
+        ARG_EXPLAIN,
+};
+
+static const CliOption options[] = {
+    {"connect", required_argument, ARG_CONNECT, 0, "URI", "libvirt URI (default qemu:///system)"},
+    {"dry-run", no_argument, ARG_DRY_RUN, 0, NULL,
+     "print a unified diff instead of writing or defining"},
+    {"output", required_argument, ARG_OUTPUT, 0, "FILE",
+     "write the new domain to FILE (- for stdout); default: stdout\n"
+     "for a file, redefinition in libvirt for a libvirt domain"},
+    {"backup-dir", required_argument, ARG_BACKUP_DIR, 0, "DIR",
+     "where a libvirt domain's previous definition is saved\n"
+     "(default " CLI_BACKUP_DIR_DEFAULT ")"},
+    {"share", no_argument, ARG_SHARE, 0, NULL,
+     "do not exclude the CPUs of other domains vmslice manages"},
+    {"explain", no_argument, ARG_EXPLAIN, 0, NULL, "say why for each choice (on stderr)"},
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, options},
+    {"Planner options (they override what the domain says):", plan_options},
+    {},
+};
+
 static void help(void)
 {
         printf(
@@ -22,48 +54,22 @@ static void help(void)
             "<iothreads> with one iothread per virtio disk, and vmslice's <metadata>, which marks\n"
             "the domain as managed by vmslice for the runtime slice. Nothing else changes.\n\n"
             "DOMAIN is a file (FILE.xml, - for stdin) or the name of a domain defined in "
-            "libvirt.\n\n"
-            "  --connect URI        libvirt URI (default qemu:///system)\n"
-            "  --dry-run            print a unified diff instead of writing or defining\n"
-            "  --output FILE        write the new domain to FILE (- for stdout); default: stdout\n"
-            "                       for a file, redefinition in libvirt for a libvirt domain\n"
-            "  --backup-dir DIR     where a libvirt domain's previous definition is saved\n"
-            "                       (default " CLI_BACKUP_DIR_DEFAULT ")\n"
-            "  --share              do not exclude the CPUs of other domains vmslice manages\n"
-            "  --explain            say why for each choice (on stderr)\n"
-            "Planner options (they override what the domain says):\n" PLAN_OPTIONS_HELP
-            "  -h, --help\n");
+            "libvirt.\n\n");
+        cli_options_help(stdout, groups);
 }
 
 int verb_apply(const CliContext *ctx, int argc, char **argv)
 {
-        enum {
-                ARG_CONNECT = ARG_PLAN_MAX,
-                ARG_DRY_RUN,
-                ARG_OUTPUT,
-                ARG_BACKUP_DIR,
-                ARG_SHARE,
-                ARG_EXPLAIN,
-        };
-        static const struct option options[] = {
-            PLAN_LONG_OPTIONS,
-            {"connect", required_argument, NULL, ARG_CONNECT},
-            {"dry-run", no_argument, NULL, ARG_DRY_RUN},
-            {"output", required_argument, NULL, ARG_OUTPUT},
-            {"backup-dir", required_argument, NULL, ARG_BACKUP_DIR},
-            {"share", no_argument, NULL, ARG_SHARE},
-            {"explain", no_argument, NULL, ARG_EXPLAIN},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
         _cleanup_(plan_args_done) PlanArgs args = {0};
         const char *uri = NULL, *output = NULL, *backup_dir = CLI_BACKUP_DIR_DEFAULT;
         bool dry_run = false, share = false, explain = false;
         int c, r;
 
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
         if (plan_args_init(&args) < 0)
                 return cli_errorf(EXIT_FAIL, "out of memory");
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = cli_getopt(&g, argc, argv)) >= 0) {
                 r = plan_args_parse(&args, c, optarg);
                 if (r == 0)
                         continue;

@@ -23,7 +23,7 @@
 
 #define BENCH_VM_NAME      "vmslice-bench"
 #define BENCH_SETTLE_S     1U /* the load runs this long before the first probe */
-#define BENCH_DURATION_MAX 86400U
+#define BENCH_DURATION_MAX 86400
 
 typedef struct BenchArgs {
         const char *cpus_arg;
@@ -79,6 +79,41 @@ static void settle(unsigned seconds)
         }
 }
 
+_Static_assert(HISTOGRAM_LINEAR_US == 4096, "the help of --histogram says 4096");
+
+static const CliOption options[] = {
+    {"cpus", required_argument, 'c', 0, "LIST",
+     "CPUs to measure (default: every online CPU but CPU 0's core)"},
+    {"duration", required_argument, 'd', 0, "S",
+     "seconds per probe, 1 to " STRINGIFY(BENCH_DURATION_MAX) " (default 10)"},
+    {"probe", required_argument, 'p', 0, "P", "stall, timer or both (default both)"},
+    {"threshold", required_argument, 't', 0, "US",
+     "stall: gaps above US µs are stolen, 1 to 1000000 (default 5)"},
+    {"interval", required_argument, 'i', 0, "US",
+     "timer: the period in µs, 10 to 1000000 (default 1000)"},
+    {"fifo", required_argument, 'f', 0, "PRIO",
+     "timer: SCHED_FIFO priority 1 to 99 (default SCHED_OTHER)"},
+    {"dma-latency", no_argument, 'D', 0, NULL, "hold /dev/cpu_dma_latency at 0 while measuring"},
+    {"histogram", optional_argument, 'H', 0, "US",
+     "timer: also cyclictest's histogram, 1-µs lines up to US\n(default 1000, at most 4096)"},
+    {"load", optional_argument, 'l', 0, "SPEC",
+     "a host load while measuring: stress-ng, or the built-in one;\n"
+     "SPEC: cpu=N,vm=N,io=N,vm-bytes=SIZE,builtin|stress-ng\n"
+     "(default one worker of each kind per online CPU, 64 MiB each)"},
+    {"compare", no_argument, 'C', 0, NULL,
+     "measure without a slice, then with a slice for these CPUs\n"
+     "(as 'vmslice prepare' makes; released afterwards, also on\n"
+     "Ctrl-C), and print both with their ratio; needs root"},
+    {"json", no_argument, 'j', 0, NULL, "print JSON (see docs/bench.md)"},
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, options},
+    {},
+};
+
 static void help(void)
 {
         printf(
@@ -92,25 +127,8 @@ static void help(void)
             "p50/p99/p99.9/max\n"
             "  timer  clock_nanosleep to absolute times (like cyclictest): the wake-up latency,\n"
             "         min/avg/p50/p99/p99.9/max\n"
-            "and the interrupts that hit those CPUs meanwhile. With both, stall runs first.\n\n"
-            "  --cpus LIST       CPUs to measure (default: every online CPU but CPU 0's core)\n"
-            "  --duration S      seconds per probe, 1 to %u (default 10)\n"
-            "  --probe P         stall, timer or both (default both)\n"
-            "  --threshold US    stall: gaps above US µs are stolen, 1 to 1000000 (default 5)\n"
-            "  --interval US     timer: the period in µs, 10 to 1000000 (default 1000)\n"
-            "  --fifo PRIO       timer: SCHED_FIFO priority 1 to 99 (default SCHED_OTHER)\n"
-            "  --dma-latency     hold /dev/cpu_dma_latency at 0 while measuring\n"
-            "  --histogram[=US]  timer: also cyclictest's histogram, 1-µs lines up to US\n"
-            "                    (default 1000, at most %u)\n"
-            "  --load[=SPEC]     a host load while measuring: stress-ng, or the built-in one;\n"
-            "                    SPEC: cpu=N,vm=N,io=N,vm-bytes=SIZE,builtin|stress-ng\n"
-            "                    (default one worker of each kind per online CPU, 64 MiB each)\n"
-            "  --compare         measure without a slice, then with a slice for these CPUs\n"
-            "                    (as 'vmslice prepare' makes; released afterwards, also on\n"
-            "                    Ctrl-C), and print both with their ratio; needs root\n"
-            "  --json            print JSON (see docs/bench.md)\n"
-            "  -h, --help        show this help\n",
-            BENCH_DURATION_MAX, HISTOGRAM_LINEAR_US);
+            "and the interrupts that hit those CPUs meanwhile. With both, stall runs first.\n\n");
+        cli_options_help(stdout, groups);
 }
 
 static int number_arg(const char *opt, const char *v, unsigned min, unsigned max, unsigned *ret)
@@ -123,25 +141,12 @@ static int number_arg(const char *opt, const char *v, unsigned min, unsigned max
 
 static int parse_args(int argc, char **argv, BenchArgs *a)
 {
-        static const struct option options[] = {
-            {"cpus", required_argument, NULL, 'c'},
-            {"duration", required_argument, NULL, 'd'},
-            {"probe", required_argument, NULL, 'p'},
-            {"threshold", required_argument, NULL, 't'},
-            {"interval", required_argument, NULL, 'i'},
-            {"fifo", required_argument, NULL, 'f'},
-            {"dma-latency", no_argument, NULL, 'D'},
-            {"histogram", optional_argument, NULL, 'H'},
-            {"load", optional_argument, NULL, 'l'},
-            {"compare", no_argument, NULL, 'C'},
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
         *a = (BenchArgs){
             .duration_s = 10, .stall = true, .timer = true, .threshold_us = 5, .interval_us = 1000};
         int c, r = 0;
-        while (r == 0 && (c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while (r == 0 && (c = cli_getopt(&g, argc, argv)) >= 0)
                 switch (c) {
                 case 'c':
                         a->cpus_arg = optarg;

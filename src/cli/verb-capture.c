@@ -5,6 +5,16 @@
 #include "capture.h"
 #include "cli.h"
 
+static const CliOption options[] = {
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, options},
+    {},
+};
+
 static void help(void)
 {
         printf(
@@ -22,22 +32,20 @@ static void help(void)
             "tree gives a byte-identical tarball.\n\n"
             "Use the result as 'vmslice --root FILE.tar.gz VERB', or extract it and use\n"
             "'--root DIR', to see or plan for the captured host from any machine.\n\n"
-            "Options:\n"
-            "  -h, --help  show this help\n");
+            "Options:\n");
+        cli_options_help(stdout, groups);
 }
 
 int verb_capture(const CliContext *ctx, int argc, char **argv)
 {
-        static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
         _cleanup_(host_freep) Host *h = NULL;
         Error err = {0};
         unsigned n_files = 0;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
+        while ((c = cli_getopt(&g, argc, argv)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();

@@ -20,6 +20,29 @@
 
 #define INTERVAL_MAX_MS (3600U * 1000)
 
+enum {
+        ARG_PID = 0x100,
+        ARG_INTERVAL,
+        ARG_CONNECT,
+        ARG_JSON,
+};
+
+static const CliOption options[] = {
+    {"pid", required_argument, ARG_PID, 0, "PID", "the VM's QEMU process"},
+    {"interval", required_argument, ARG_INTERVAL, 0, "SECONDS",
+     "how long to count IRQs on the VM's CPUs (default 1, up to\n"
+     "3600, fractions like 0.5; 0: do not count)"},
+    {"connect", required_argument, ARG_CONNECT, 0, "URI", "libvirt URI (default qemu:///system)"},
+    {"json", no_argument, ARG_JSON, 0, NULL, "machine-readable findings, threads and guest RAM"},
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, options},
+    {},
+};
+
 static void help(void)
 {
         printf("Usage: vmslice [--root DIR] [--state-dir DIR] check DOMAIN [OPTIONS]\n\n"
@@ -30,15 +53,11 @@ static void help(void)
                "per finding: ok, warn or fail.\n\n"
                "DOMAIN is the name of a running libvirt domain (its live definition is read, its\n"
                "QEMU found by " QEMU_PIDFILE_DIR "/NAME.pid), or a domain XML file; a file's\n"
-               "QEMU is found by the pid file of the domain's name unless --pid gives it.\n\n"
-               "  --pid PID            the VM's QEMU process\n"
-               "  --interval SECONDS   how long to count IRQs on the VM's CPUs (default 1, up to\n"
-               "                       3600, fractions like 0.5; 0: do not count)\n"
-               "  --connect URI        libvirt URI (default qemu:///system)\n"
-               "  --json               machine-readable findings, threads and guest RAM\n"
-               "  -h, --help\n\n"
-               "Exit status: 0 no finding failed, 1 some did (or the host failed), 2 bad usage or\n"
-               "input (no such domain or process, a domain that is not running).\n");
+               "QEMU is found by the pid file of the domain's name unless --pid gives it.\n\n");
+        cli_options_help(stdout, groups);
+        printf(
+            "\nExit status: 0 no finding failed, 1 some did (or the host failed), 2 bad usage or\n"
+            "input (no such domain or process, a domain that is not running).\n");
 }
 
 /* Seconds with up to three decimals ("1", "0.5", "2.250") into milliseconds. */
@@ -167,25 +186,13 @@ static int print_json(const Domain *d, const QemuProc *q, unsigned interval_ms,
 
 int verb_check(const CliContext *ctx, int argc, char **argv)
 {
-        enum {
-                ARG_PID = 0x100,
-                ARG_INTERVAL,
-                ARG_CONNECT,
-                ARG_JSON,
-        };
-        static const struct option options[] = {
-            {"pid", required_argument, NULL, ARG_PID},
-            {"interval", required_argument, NULL, ARG_INTERVAL},
-            {"connect", required_argument, NULL, ARG_CONNECT},
-            {"json", no_argument, NULL, ARG_JSON},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
         const char *uri = NULL;
         unsigned pid = 0, interval_ms = 1000;
         bool json = false;
         int c, r;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(&g, argc, argv)) >= 0)
                 switch (c) {
                 case ARG_PID:
                         if (safe_atou(optarg, &pid) < 0 || pid == 0)

@@ -12,6 +12,40 @@
 #include "string-util.h"
 #include "topology.h"
 
+enum {
+        ARG_FIX = 0x100,
+        ARG_OUTPUT,
+        ARG_JSON,
+        ARG_CONNECT,
+        ARG_DRY_RUN,
+        ARG_BACKUP_DIR,
+        ARG_RULES,
+};
+
+static const CliOption options[] = {
+    {"fix", no_argument, ARG_FIX, 0, NULL,
+     "fix what is safe to fix: placement as 'vmslice apply' does,\n"
+     "then the other fixable findings one by one"},
+    {"output", required_argument, ARG_OUTPUT, 0, "FILE",
+     "with --fix: write the fixed domain to FILE (- for stdout);\n"
+     "default: stdout for a file, redefinition for a libvirt domain"},
+    {"dry-run", no_argument, ARG_DRY_RUN, 0, NULL,
+     "with --fix: print a unified diff instead of writing"},
+    {"backup-dir", required_argument, ARG_BACKUP_DIR, 0, "DIR",
+     "with --fix on a libvirt domain: where its previous definition\n"
+     "is saved (default " CLI_BACKUP_DIR_DEFAULT ")"},
+    {"connect", required_argument, ARG_CONNECT, 0, "URI", "libvirt URI (default qemu:///system)"},
+    {"json", no_argument, ARG_JSON, 0, NULL, "machine-readable findings"},
+    {"rules", no_argument, ARG_RULES, 0, NULL, "list every rule with its severity, fix and reason"},
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, options},
+    {},
+};
+
 static void help(void)
 {
         printf(
@@ -23,20 +57,11 @@ static void help(void)
             "enlightenments and timers of Windows guests, disks, network and balloon. Prints one\n"
             "line per finding, like a compiler: FILE:LINE: SEVERITY[RULE]: message.\n\n"
             "DOMAIN is a file (FILE.xml, - for stdin) or the name of a domain defined in "
-            "libvirt.\n\n"
-            "  --fix                fix what is safe to fix: placement as 'vmslice apply' does,\n"
-            "                       then the other fixable findings one by one\n"
-            "  --output FILE        with --fix: write the fixed domain to FILE (- for stdout);\n"
-            "                       default: stdout for a file, redefinition for a libvirt domain\n"
-            "  --dry-run            with --fix: print a unified diff instead of writing\n"
-            "  --backup-dir DIR     with --fix on a libvirt domain: where its previous definition\n"
-            "                       is saved (default " CLI_BACKUP_DIR_DEFAULT ")\n"
-            "  --connect URI        libvirt URI (default qemu:///system)\n"
-            "  --json               machine-readable findings\n"
-            "  --rules              list every rule with its severity, fix and reason\n"
-            "  -h, --help\n\n"
-            "Exit status: 0 no error-severity finding (after fixing, with --fix), 1 some,\n"
-            "2 bad usage or input.\n");
+            "libvirt.\n\n");
+        cli_options_help(stdout, groups);
+        printf("\n"
+               "Exit status: 0 no error-severity finding (after fixing, with --fix), 1 some,\n"
+               "2 bad usage or input.\n");
 }
 
 static int print_rules(bool json)
@@ -145,31 +170,13 @@ static void read_rt_runtime(Host *h, LintHost *lh)
 
 int verb_lint(const CliContext *ctx, int argc, char **argv)
 {
-        enum {
-                ARG_FIX = 0x100,
-                ARG_OUTPUT,
-                ARG_JSON,
-                ARG_CONNECT,
-                ARG_DRY_RUN,
-                ARG_BACKUP_DIR,
-                ARG_RULES,
-        };
-        static const struct option options[] = {
-            {"fix", no_argument, NULL, ARG_FIX},
-            {"output", required_argument, NULL, ARG_OUTPUT},
-            {"json", no_argument, NULL, ARG_JSON},
-            {"connect", required_argument, NULL, ARG_CONNECT},
-            {"dry-run", no_argument, NULL, ARG_DRY_RUN},
-            {"backup-dir", required_argument, NULL, ARG_BACKUP_DIR},
-            {"rules", no_argument, NULL, ARG_RULES},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
         const char *uri = NULL, *output = NULL, *backup_dir = NULL;
         bool fix = false, json = false, dry_run = false, list_rules = false;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(&g, argc, argv)) >= 0)
                 switch (c) {
                 case ARG_FIX:
                         fix = true;

@@ -12,19 +12,32 @@
 #include "string-util.h"
 #include "topology.h"
 
+enum {
+        ARG_EXPLAIN = ARG_PLAN_MAX,
+        ARG_JSON,
+};
+
+static const CliOption options[] = {
+    {"explain", no_argument, ARG_EXPLAIN, 0, NULL, "say why for each choice (on stderr)"},
+    {"json", no_argument, ARG_JSON, 0, NULL, "machine-readable plan (documented in docs/json.md)"},
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, plan_options},
+    {NULL, options},
+    {},
+};
+
 static void help(void)
 {
         printf(
             "Usage: vmslice [--root DIR] plan [OPTIONS]\n\n"
             "Computes where a VM's vCPUs, emulator and I/O threads and memory should go on this\n"
             "host, and prints the libvirt domain elements for it (<vcpu>, <iothreads>, <cputune>,\n"
-            "<numatune>, <memory>, <memoryBacking>, <cpu>) as one <domain> document.\n\n"
-            "  --vcpus N            guest vCPUs (default: half the host's CPUs, whole cores)\n"
-            "                       (the other options as for every planner "
-            "verb:)\n" PLAN_OPTIONS_HELP
-            "  --explain            say why for each choice (on stderr)\n"
-            "  --json               machine-readable plan (documented in docs/json.md)\n"
-            "  -h, --help\n");
+            "<numatune>, <memory>, <memoryBacking>, <cpu>) as one <domain> document.\n\n");
+        cli_options_help(stdout, groups);
 }
 
 static void json_strv(JsonWriter *w, const char *key, char **l)
@@ -100,24 +113,15 @@ static char *plan_json(const Plan *p, const char *xml)
 
 int verb_plan(const CliContext *ctx, int argc, char **argv)
 {
-        enum {
-                ARG_EXPLAIN = ARG_PLAN_MAX,
-                ARG_JSON,
-        };
-        static const struct option options[] = {
-            PLAN_LONG_OPTIONS,
-            {"explain", no_argument, NULL, ARG_EXPLAIN},
-            {"json", no_argument, NULL, ARG_JSON},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
         _cleanup_(plan_args_done) PlanArgs args = {0};
         bool explain = false, json = false;
         int c, r;
 
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
         if (plan_args_init(&args) < 0)
                 return cli_errorf(EXIT_FAIL, "out of memory");
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = cli_getopt(&g, argc, argv)) >= 0) {
                 r = plan_args_parse(&args, c, optarg);
                 if (r == 0)
                         continue;

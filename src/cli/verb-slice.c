@@ -127,23 +127,34 @@ int slice_env_open(const CliContext *ctx, SliceEnv *e)
 }
 
 /* The options of prepare, release and restore, and of status. */
-static const struct option dry_run_options[] = {
-    {"dry-run", no_argument, NULL, 'n'},
-    {"help", no_argument, NULL, 'h'},
+static const CliOption dry_run_options[] = {
+    {"dry-run", no_argument, 'n', 0, NULL,
+     "print every change (path, old -> new) and change nothing"},
+    CLI_OPTION_HELP,
     {},
 };
-static const struct option json_options[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
+static const CliOptionGroup dry_run_groups[] = {
+    {NULL, dry_run_options},
+    {},
+};
+static const CliOption json_options[] = {
+    {"json", no_argument, 'j', 0, NULL, "machine-readable output (documented in docs/json.md)"},
+    CLI_OPTION_HELP,
+    {},
+};
+static const CliOptionGroup json_groups[] = {
+    {NULL, json_options},
     {},
 };
 
-/* Parses the one flag of options (--dry-run or --json) into *flag; -1 after printing the help. */
-static int simple_options(const char *verb, const struct option *options, int argc, char **argv,
+/* Parses the one flag of groups (--dry-run or --json) into *flag; -1 after printing the help. */
+static int simple_options(const char *verb, const CliOptionGroup *groups, int argc, char **argv,
                           bool *flag, void (*help)(void))
 {
+        CliGetopt g;
         int c;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        cli_getopt_init(&g, groups);
+        while ((c = cli_getopt(&g, argc, argv)) >= 0)
                 switch (c) {
                 case 'n':
                 case 'j':
@@ -151,6 +162,7 @@ static int simple_options(const char *verb, const struct option *options, int ar
                         break;
                 case 'h':
                         help();
+                        cli_options_help(stdout, groups);
                         return -1;
                 default:
                         return cli_bad_option(verb, argv);
@@ -164,15 +176,13 @@ static void help_prepare(void)
             "Usage: vmslice [--root DIR] [--state-dir DIR] prepare DOMAIN.xml|- [--dry-run]\n\n"
             "Gives a VM its slice of the host, as the libvirt hook does at 'prepare begin':\n"
             "reserves its hugepages per NUMA node, keeps host tasks, workqueues and IRQs off its\n"
-            "CPUs, and sets the noise knobs; every original value is journaled first.\n\n"
-            "  --dry-run   print every change (path, old -> new) and change nothing\n"
-            "  -h, --help  show this help\n");
+            "CPUs, and sets the noise knobs; every original value is journaled first.\n\n");
 }
 
 int verb_prepare(const CliContext *ctx, int argc, char **argv)
 {
         bool dry_run = false;
-        int r = simple_options("prepare", dry_run_options, argc, argv, &dry_run, help_prepare);
+        int r = simple_options("prepare", dry_run_groups, argc, argv, &dry_run, help_prepare);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind + 1 != argc)
@@ -202,15 +212,13 @@ static void help_release(void)
         printf(
             "Usage: vmslice [--root DIR] [--state-dir DIR] release NAME [--dry-run]\n\n"
             "Gives a VM's slice back, as the hook does at 'release end'. Knobs other prepared VMs\n"
-            "still want stay; the last VM out restores them.\n\n"
-            "  --dry-run   print every change and change nothing\n"
-            "  -h, --help  show this help\n");
+            "still want stay; the last VM out restores them.\n\n");
 }
 
 int verb_release(const CliContext *ctx, int argc, char **argv)
 {
         bool dry_run = false;
-        int r = simple_options("release", dry_run_options, argc, argv, &dry_run, help_release);
+        int r = simple_options("release", dry_run_groups, argc, argv, &dry_run, help_release);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind + 1 != argc)
@@ -231,15 +239,13 @@ static void help_restore(void)
         printf(
             "Usage: vmslice [--root DIR] [--state-dir DIR] restore [--dry-run]\n\n"
             "Undoes everything vmslice changed, whatever state it was left in (a crash, a VM that\n"
-            "never released): every journaled original is written back, newest first.\n\n"
-            "  --dry-run   print every change and change nothing\n"
-            "  -h, --help  show this help\n");
+            "never released): every journaled original is written back, newest first.\n\n");
 }
 
 int verb_restore(const CliContext *ctx, int argc, char **argv)
 {
         bool dry_run = false;
-        int r = simple_options("restore", dry_run_options, argc, argv, &dry_run, help_restore);
+        int r = simple_options("restore", dry_run_groups, argc, argv, &dry_run, help_restore);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind != argc)
@@ -264,9 +270,7 @@ static void help_status(void)
 {
         printf("Usage: vmslice [--root DIR] [--state-dir DIR] status [--json]\n\n"
                "Which slices are active, for which VMs, and every knob vmslice changed with its\n"
-               "original and current value.\n\n"
-               "  --json      machine-readable output (documented in docs/json.md)\n"
-               "  -h, --help  show this help\n");
+               "original and current value.\n\n");
 }
 
 /* Whether the VM's QEMU runs now, and what the hook found of its threads at 'started begin'
@@ -338,7 +342,7 @@ static void print_vm_run(Host *h, State *st, const char *name, JsonWriter *w)
 int verb_status(const CliContext *ctx, int argc, char **argv)
 {
         bool json = false;
-        int r = simple_options("status", json_options, argc, argv, &json, help_status);
+        int r = simple_options("status", json_groups, argc, argv, &json, help_status);
         if (r != 0)
                 return r < 0 ? EXIT_OK : r;
         if (optind != argc)
@@ -431,6 +435,19 @@ int verb_status(const CliContext *ctx, int argc, char **argv)
 
 /* ---- the libvirt hook ---- */
 
+static const CliOption hook_options[] = {
+    {"hooks-dir", required_argument, 'd', 0, "DIR",
+     "libvirt's qemu.d directory (default " HOOKS_DIR ")"},
+    {"binary", required_argument, 'b', 0, "PATH",
+     "the vmslice the script runs (default: this program)"},
+    CLI_OPTION_HELP,
+    {},
+};
+static const CliOptionGroup hook_groups[] = {
+    {NULL, hook_options},
+    {},
+};
+
 static void help_hook(void)
 {
         printf(
@@ -451,10 +468,8 @@ static void help_hook(void)
             "libvirtd restart) re-check the slices. It reads the domain\n"
             "XML libvirt passes on stdin and never calls the libvirt API. print writes the script\n"
             "install would write on stdout (the build installs it as\n"
-            "DATADIR/vmslice/hooks/qemu.d/vmslice for packages to place).\n\n"
-            "  --hooks-dir DIR  libvirt's qemu.d directory (default " HOOKS_DIR ")\n"
-            "  --binary PATH    the vmslice the script runs (default: this program)\n"
-            "  -h, --help       show this help\n");
+            "DATADIR/vmslice/hooks/qemu.d/vmslice for packages to place).\n\n");
+        cli_options_help(stdout, hook_groups);
 }
 
 /* At 'started begin': where the VM's threads may run, checked as 'vmslice check' does (without
@@ -654,12 +669,6 @@ static int hook_install(const char *dir, const char *binary)
 
 int verb_hook(const CliContext *ctx, int argc, char **argv)
 {
-        static const struct option options[] = {
-            {"hooks-dir", required_argument, NULL, 'd'},
-            {"binary", required_argument, NULL, 'b'},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 help_hook();
                 return argc < 2 ? EXIT_USAGE : EXIT_OK;
@@ -672,8 +681,10 @@ int verb_hook(const CliContext *ctx, int argc, char **argv)
                 return cli_errorf(
                     EXIT_USAGE, "hook: unknown command '%s'; use install, uninstall, print or run",
                     cmd);
+        CliGetopt g;
         int c;
-        while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) >= 0)
+        cli_getopt_init(&g, hook_groups);
+        while ((c = cli_getopt(&g, argc - 1, argv + 1)) >= 0)
                 switch (c) {
                 case 'd':
                         dir = optarg;

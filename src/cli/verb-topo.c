@@ -9,6 +9,17 @@
 #include "parse-util.h"
 #include "topology.h"
 
+static const CliOption options[] = {
+    {"json", no_argument, 'j', 0, NULL, "machine-readable output (documented in docs/json.md)"},
+    CLI_OPTION_HELP,
+    {},
+};
+
+static const CliOptionGroup groups[] = {
+    {NULL, options},
+    {},
+};
+
 static void help(void)
 {
         printf(
@@ -18,9 +29,8 @@ static void help(void)
             "sibling CPUs (P/E on hybrid parts), offline CPUs, CPUs the kernel already isolates\n"
             "(isolcpus=, nohz_full=, /sys/devices/system/cpu/isolated) and the PCI devices that\n"
             "matter for placement (GPUs, NICs, NVMe, devices bound to vfio-pci) with their "
-            "node.\n\n"
-            "  --json   machine-readable output (documented in docs/json.md)\n"
-            "  -h, --help\n");
+            "node.\n\n");
+        cli_options_help(stdout, groups);
 }
 
 static const char *list(char *buf, hwloc_const_bitmap_t set)
@@ -340,15 +350,12 @@ static char *to_json(const Topology *t)
 
 int verb_topo(const CliContext *ctx, int argc, char **argv)
 {
-        static const struct option options[] = {
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {},
-        };
+        CliGetopt g;
+        cli_getopt_init(&g, groups);
         bool json = false;
         int c;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = cli_getopt(&g, argc, argv)) >= 0)
                 switch (c) {
                 case 'j':
                         json = true;

@@ -18,6 +18,7 @@ ok $? "options.py reads the verbs, options and settings from the source"
         [[ " ${GLOBAL[*]} " == *" --root "* ]] && grep -qx 'partition' "$WORK/settings"
 ok $? "... which holds known entries (plan --exclude, status --json but not prepare --json, hook --hooks-dir)"
 
+FIXTURE=$(unpack small-2c)
 opts_of() { awk -v v="$1" '$1 == v { print $2 }' "$WORK/options"; }
 
 # the man page as text: one section per .SH/.SS, escapes and fonts removed
@@ -70,6 +71,33 @@ for v in "${VERBS[@]}"; do
                 done
                 [ -z "$extra" ]; ok $? "$v --help names no option its parser refuses${extra:+ (extra:$extra)}"
         fi
+        # the option list (lines "  --opt ..." or "  -h, --opt"): each option once, exactly those
+        # of the parser (help's is the main help, of the global options)
+        if [ "$v" != help ]; then
+                grep -oE -- '^  (-[a-zA-Z], )?--[a-z0-9-]+' "$WORK/help-$v" | sed 's/.*--/--/' >"$WORK/list-$v"
+                twice=$(sort "$WORK/list-$v" | uniq -d | xargs)
+                [ -s "$WORK/list-$v" ] && [ -z "$twice" ]
+                ok $? "$v --help lists each option once${twice:+ (twice: $twice)}"
+                sort -u "$WORK/list-$v" | diff -u <(opts_of "$v" | sort -u) - | diag
+                ok "${PIPESTATUS[1]}" "$v --help lists exactly the options of its parser, each on a line of its own"
+                # and the binary takes each of them: with one (a value "x" for those that take one),
+                # getopt never says "unknown"; the extra arguments make every verb stop before acting,
+                # under a fixture root and a state directory of the test's own
+                refused=
+                while read -r o has; do
+                        words=("$v")
+                        [ "$v" = hook ] && words+=(print)
+                        if [ "$has" = value ]; then words+=("$o=x"); else words+=("$o"); fi
+                        [ "$o" = --help ] && continue
+                        RUN_TIMEOUT=20 run --root "$FIXTURE" --state-dir "$WORK/probe-state" "${words[@]}" \
+                                extra1 extra2 extra3
+                        [[ "$err" == *"is unknown or needs a value"* || "$rc" -eq 124 ]] && refused+=" $o"
+                done < <(awk '/^  (-[a-zA-Z], )?--[a-z0-9-]/ {
+                                sub(/^  (-[a-zA-Z], )?/, ""); o = $0; sub(/[^a-z0-9-].*/, "", o)
+                                rest = substr($0, length(o) + 1)
+                                print o, (rest ~ /^(\[?=| [^ ])/ ? "value" : "flag") }' "$WORK/help-$v")
+                [ -z "$refused" ]; ok $? "$v takes every option its --help lists${refused:+ (refused:$refused)}"
+        fi
 
         # vmslice(8): a section and a synopsis for the verb; each option in one of them, or for
         # the global ones (--help) under GLOBAL OPTIONS
@@ -112,6 +140,16 @@ run --help
 bad=$(printf '%s\n' "$out" | sed -n '/^Verbs:/,/^$/p' | grep -E '^  [a-z]' | grep -vE '^  [a-z]+ +(|[^ ].*[^ ]) +[a-z]' || true)
 bad+=$(printf '%s\n' "$out" | grep -E '\|run[a-z]' || true)
 [ -z "$bad" ]; ok $? "vmslice --help: a space between every verb's arguments and its summary${bad:+ (not: $bad)}"
+# the verb list is three columns (name, arguments, summary), two spaces or more between them: the
+# summaries start in one column (once hook's arguments ran into its summary)
+run --help
+printf '%s\n' "$out" | python3 -c '
+import re, sys
+block = sys.stdin.read().split("Verbs:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+starts = {l: [m.end() for m in re.finditer(r"  +(?=\S)", l)][-1] for l in block}
+bad = [l for l in block if starts[l] != max(starts.values()) or len(block) < 10]
+print("\n".join(bad)); sys.exit(1 if bad else 0)' | diag
+ok "${PIPESTATUS[1]}" "vmslice --help: the verbs' summaries start in one column, apart from their arguments"
 
 # the completion offers exactly each verb's options, and every verb
 bash -n "$COMPLETION"; ok $? "bash -n on the completion"

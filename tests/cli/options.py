@@ -8,9 +8,10 @@ and the bash completion to it.
     options.py SRC global     the global options main() takes out ("--root", "-h", ...)
     options.py SRC settings   the keys of vmslice.conf (slice-config.c's key table, and "enabled")
 
-A verb's options are those of the `struct option` tables its function (named in the verb table)
-defines or names, directly or through the static functions of its file it calls;
-PLAN_LONG_OPTIONS stands for the planner's options of cli-plan-args.h.
+A verb's options are those of the `CliOption` tables (cli-options.h) its function (named in the
+verb table) defines or names, directly, through a `CliOptionGroup` table that names them (in any
+file of src/cli: the planner's options are cli-plan-args.c's) or through the static functions of
+its file it calls; CLI_OPTION_HELP stands for --help.
 """
 import os
 import re
@@ -57,33 +58,40 @@ def matching_brace(masked, start):
     raise SystemExit(f"options.py: unbalanced braces from offset {start}")
 
 
+TABLE = r"(?:struct option|CliOption)\s+(\w+)\s*\[\s*\]\s*=\s*\{"
+GROUPS = r"CliOptionGroup\s+(\w+)\s*\[\s*\]\s*=\s*\{"
+
+
 class Source:
     def __init__(self, src):
         self.dir = os.path.join(src, "src", "cli")
-        header = strip_comments(open(os.path.join(self.dir, "cli-plan-args.h")).read())
-        m = re.search(r"#define PLAN_LONG_OPTIONS((?:[^\n]*\\\n)*[^\n]*)", header)
-        if not m:
-            raise SystemExit("options.py: no PLAN_LONG_OPTIONS in cli-plan-args.h")
-        self.plan = []
-        self.plan = self.long_names(m.group(1).replace("\\\n", " "))
-        self.files = {}  # file -> (functions {name: body}, tables {name: [options]})
+        # file -> (functions {name: body}, tables {name: [options]}, groups {name: [table names]})
+        self.files = {}
+        self.tables = {}  # the file-scope option tables of src/cli by name, for other files
         for f in sorted(os.listdir(self.dir)):
             if f.endswith(".c"):
                 self.files[f] = self.parse(strip_comments(open(os.path.join(self.dir, f)).read()))
+                self.tables.update(self.files[f][1])
+        if "plan_options" not in self.tables:
+            raise SystemExit("options.py: no plan_options table in src/cli")
 
     def long_names(self, text):
         names = re.findall(r'\{\s*"([a-z0-9-]+)"\s*,\s*(?:no|required|optional)_argument', text)
-        if "PLAN_LONG_OPTIONS" in text:
-            names = self.plan + names
+        if re.search(r"\bCLI_OPTION_HELP\b", text):
+            names.append("help")
         return names
 
     def parse(self, text):
         """{function: (masked body, options of the tables it defines)}, {file-scope table: options}"""
         masked = mask_literals(text)
         tables = []  # (start, end, name, options)
-        for m in re.finditer(r"struct option\s+(\w+)\s*\[\s*\]\s*=\s*\{", masked):
+        for m in re.finditer(TABLE, masked):
             end = matching_brace(masked, m.end() - 1)
             tables.append((m.start(), end, m.group(1), self.long_names(text[m.end() : end])))
+        groups = {}
+        for m in re.finditer(GROUPS, masked):
+            end = matching_brace(masked, m.end() - 1)
+            groups[m.group(1)] = re.findall(r"\b(\w+)\s*\}", masked[m.end() : end])
         functions, spans = {}, []
         for m in re.finditer(r"^[a-zA-Z][\w \t*]*?\b(\w+)\s*\([^;{]*\)\s*\{", masked, re.M):
             end = matching_brace(masked, m.end() - 1)
@@ -93,24 +101,32 @@ class Source:
         file_scope = {
             name: opts for s, _, name, opts in tables if not any(a <= s < b for a, b in spans)
         }
-        return functions, file_scope
+        # a group names tables of its file (the file-scope ones; a function's own tables are its
+        # options already) or the file-scope tables of another file
+        local = {name for _, _, name, _ in tables} - set(file_scope)
+        groups = {g: [n for n in names if n not in local] for g, names in groups.items()}
+        return functions, file_scope, groups
 
     def function_options(self, name):
-        for functions, tables in self.files.values():
+        for functions, tables, groups in self.files.values():
             if name in functions:
-                return list(dict.fromkeys(self._collect(functions, tables, name, set())))
+                return list(dict.fromkeys(self._collect(functions, tables, groups, name, set())))
         raise SystemExit(f"options.py: no function {name} in {self.dir}")
 
-    def _collect(self, functions, tables, name, seen):
+    def _collect(self, functions, tables, groups, name, seen):
         seen.add(name)
         body, found = functions[name]
         found = list(found)
         for t, opts in tables.items():
             if re.search(r"\b%s\b" % re.escape(t), body):
                 found += opts
+        for g, names in groups.items():
+            if re.search(r"\b%s\b" % re.escape(g), body):
+                for n in names:
+                    found += tables[n] if n in tables else self.tables.get(n, [])
         for callee in re.findall(r"\b(\w+)\s*\(", body):
             if callee in functions and callee not in seen:
-                found += self._collect(functions, tables, callee, seen)
+                found += self._collect(functions, tables, groups, callee, seen)
         return found
 
     def verbs(self):
