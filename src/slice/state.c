@@ -93,6 +93,9 @@ static int check_dir(int fd, const char *dir, Error *err)
                                   strerror(errno));
         if (!S_ISDIR(st.st_mode))
                 return error_input(err, "the state directory %s is not a directory", dir);
+        if (st.st_uid == 0 && geteuid() != 0)
+                return error_fail(err, -EPERM,
+                                  "the state directory %s is root's; run vmslice as root", dir);
         if (st.st_uid != geteuid() || (st.st_mode & 0022))
                 return error_fail(
                     err, -EPERM,
@@ -102,16 +105,28 @@ static int check_dir(int fd, const char *dir, Error *err)
         return 0;
 }
 
+/* Why the state directory cannot be created or opened (what: "create", "open"), errno e. */
+static int dir_error(int e, const char *what, const char *shown, Error *err)
+{
+        if ((e == EACCES || e == EPERM) && geteuid() != 0)
+                return error_fail(err, -e,
+                                  "cannot %s the state directory %s: %s; run vmslice as root", what,
+                                  shown, strerror(e));
+        if (e == ELOOP || e == ENOTDIR)
+                return error_fail(err, -e,
+                                  "cannot %s the state directory %s: %s (a symlink is refused)",
+                                  what, shown, strerror(e));
+        return error_fail(err, -e, "cannot %s the state directory %s: %s", what, shown,
+                          strerror(e));
+}
+
 static int open_dir_nofollow(int atfd, const char *name, const char *shown, Error *err)
 {
         if (mkdirat(atfd, name, 0700) < 0 && errno != EEXIST)
-                return error_fail(err, -errno, "cannot create the state directory %s: %s", shown,
-                                  strerror(errno));
+                return dir_error(errno, "create", shown, err);
         int fd = openat(atfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return error_fail(err, -errno,
-                                  "cannot open the state directory %s: %s (a symlink is refused)",
-                                  shown, strerror(errno));
+                return dir_error(errno, "open", shown, err);
         int r = check_dir(fd, shown, err);
         if (r < 0) {
                 close(fd);

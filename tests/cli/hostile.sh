@@ -251,6 +251,32 @@ expect_rc 0 "release end" --root "$T" --state-dir "$SD" hook run hostile release
 victim_intact && same_tree "$T" "$P"; ok $? "... gives everything back, the target untouched"
 rm -rf "$SD"
 
+# --- a user who is not root, on root's state directory (0700 as the hook leaves /run/vmslice, or
+# 0755): told to run as root, not "Permission denied (a symlink is refused)" ---
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
+        skip "the state directory as an unprivileged user: needs root and setpriv"
+elif ! chmod 711 "$WORK" || ! as_nobody "$VMSLICE" --version >/dev/null 2>&1; then
+        skip "the state directory as an unprivileged user: user nobody cannot run $VMSLICE"
+else
+        for mode in 700 755; do
+                SD=$WORK/root-$mode
+                mkdir -m "$mode" "$SD" && "$VMSLICE" --root "$T" --state-dir "$SD" status >/dev/null
+                for verb in status restore "release hostile" "prepare $HK/control.xml"; do
+                        # shellcheck disable=SC2086
+                        out=$(as_nobody "$VMSLICE" --root "$T" --state-dir "$SD" $verb 2>"$WORK/stderr")
+                        rc=$?
+                        err=$(cat "$WORK/stderr")
+                        [ "$rc" -eq 1 ] && one_line && [[ "$err" == *"; run vmslice as root" ]] &&
+                                [[ "$err" != *symlink* ]]
+                        ok $? "${verb%% *} as user nobody on root's state directory ($mode): says to run as root" ||
+                                printf '%s\n' "$err" | diag
+                done
+                rm -rf "$SD"
+        done
+        chmod 700 "$WORK"
+fi
+
 # --- the settings file ---
 conf=etc/vmslice/vmslice.conf
 mv "$T/$conf" "$WORK/conf"
