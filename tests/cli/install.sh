@@ -146,7 +146,7 @@ chmod +x "$WORK/bin/virsh"
 complete_in() {
         local dir=$1
         shift
-        (cd "$dir" && PATH="$WORK/bin:$PATH" bash -c '. "$1"; shift; COMP_WORDS=("$@")
+        (cd "$dir" && PATH="$WORK/bin:$PATH" ${AS_USER:-} bash -c '. "$1"; shift; COMP_WORDS=("$@")
                 COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
                 fn=$(complete -p vmslice | sed -E "s/.*-F ([^ ]+).*/\1/")
                 "$fn" vmslice "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"; printf "%s\n" "${COMPREPLY[@]}"' \
@@ -192,5 +192,23 @@ mkdir -p "$WORK/state/vms" && touch "$WORK/state/vms/win11.spec" "$WORK/state/vm
 [ "$(c vmslice release --state-dir="$WORK/state" w)" = "win11" ] || [ "$(c vmslice release --state-dir = "$WORK/state" w)" = "win11" ]
 ok $? "... also after the verb, as --state-dir=DIR"
 [ -z "$(c vmslice --state-dir "$WORK/nonexistent" release '')" ]; ok $? "... none without a state directory"
+# without --state-dir: /run/vmslice of --root DIR (under a tarball none), as the verbs read it
+mkdir -p "$WORK/rootfs/run/vmslice/vms" && touch "$WORK/rootfs/run/vmslice/vms/fixture-vm.spec"
+[ "$(c vmslice --root "$WORK/rootfs" release '')" = fixture-vm ] &&
+        { [ "$(c vmslice release --root="$WORK/rootfs" '')" = fixture-vm ] ||
+                [ "$(c vmslice release --root = "$WORK/rootfs" '')" = fixture-vm ]; }
+ok $? "release <TAB> under --root DIR: the VMs prepared in DIR/run/vmslice"
+[ -z "$(c vmslice --root "$HOSTS/small-2c.tar.gz" release '')" ]; ok $? "... under a tarball --root: none"
+# a user who cannot list root's state directory (0700, as the hook leaves /run/vmslice) types
+# 'sudo vmslice release <TAB>': the completion runs as that user, and offers the running domains
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && chmod 711 "$WORK" && chmod -R go+rX "$DEST" "$WORK/bin"; then
+        mkdir -m 700 "$WORK/rootstate" && mkdir -m 700 "$WORK/rootstate/vms" && touch "$WORK/rootstate/vms/linux-dev.spec"
+        [ "$(AS_USER="setpriv --reuid=nobody --regid=nogroup --clear-groups" c vmslice --state-dir "$WORK/rootstate" release '')" = win11 ]
+        ok $? "release <TAB> as a user who cannot read the state directory: the running domains"
+        [ "$(c vmslice --state-dir "$WORK/rootstate" release '')" = linux-dev ]; ok $? "... and as root the VMs prepared there"
+        chmod 700 "$WORK"
+else
+        skip "the completion as a user who cannot read the state directory: needs root and setpriv"
+fi
 
 done_testing
