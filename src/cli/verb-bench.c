@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "json-writer.h"
 #include "load.h"
 #include "parse-util.h"
+#include "proc.h"
 #include "slice.h"
 #include "stall.h"
 #include "string-util.h"
@@ -691,6 +693,92 @@ static int measure_sliced(SliceEnv *e, const BenchArgs *a, hwloc_const_bitmap_t 
         return r;
 }
 
+/* The prepared VMs of the state directory whose slice holds some of cpus, "a, b", or NULL (none,
+ * or a state directory this user cannot open). st: the one open already, else opened here. */
+static char *vms_on(const CliContext *ctx, State *st, hwloc_const_bitmap_t cpus)
+{
+        _cleanup_(state_closep) State *own = NULL;
+        Error err = {0};
+        if (!st) {
+                _cleanup_(freep) char *dir = NULL;
+                struct stat sb;
+                if (cli_state_dir(ctx, false, &dir) != 0 || !dir || stat(dir, &sb) < 0 ||
+                    state_open(dir, &own, &err) < 0)
+                        return NULL;
+                st = own;
+        }
+        _cleanup_(strv_freep) char **names = NULL;
+        if (state_list_vms(st, &names, &err) < 0)
+                return NULL;
+        SBuf b = {0};
+        for (char **n = names; *n; n++) {
+                _cleanup_(freep) char *text = NULL;
+                _cleanup_(slice_spec_freep) SliceSpec *s = NULL;
+                if (state_read_vm(st, *n, &text, &err) >= 0 &&
+                    slice_spec_parse(text, &s, &err) >= 0 && hwloc_bitmap_intersects(s->cpus, cpus))
+                        sbuf_appendf(&b, "%s%s", b.len ? ", " : "", *n);
+        }
+        return sbuf_steal(&b);
+}
+
+/* The CPUs to measure must be this process's to run on. While a VM runs, its slice keeps host
+ * tasks, the shell that started bench included, off the VM's CPUs: a cgroup v1 cpuset
+ * (vmslice.host), systemd's AllowedCPUs= of user.slice and system.slice, or the cpuset.cpus of
+ * cgroup v2's top-level cgroups. Said before measuring, with what to do. */
+static int check_cpus_allowed(const CliContext *ctx, SliceEnv *e, hwloc_const_bitmap_t cpus,
+                              const char *cpus_text)
+{
+        _cleanup_(hwloc_bitmap_freep) hwloc_bitmap_t allowed = hwloc_bitmap_alloc(),
+                                                     out = hwloc_bitmap_alloc();
+        _cleanup_(freep) char *status = NULL;
+        if (!allowed || !out)
+                return cli_errorf(EXIT_FAIL, "out of memory");
+        if (host_read_file(e->h, "/proc/self/status", HOST_READ_MAX, &status) < 0 ||
+            proc_status_cpus_allowed(status, allowed) < 0)
+                return 0; /* the probe says it if a thread cannot be pinned */
+        hwloc_bitmap_andnot(out, cpus, allowed);
+        if (hwloc_bitmap_iszero(out))
+                return 0;
+        char out_text[CPUSET_LIST_MAX], allowed_text[CPUSET_LIST_MAX];
+        cpuset_to_list(out_text, sizeof(out_text), out);
+        cpuset_to_list(allowed_text, sizeof(allowed_text), allowed);
+        bool plural = hwloc_bitmap_weight(out) > 1;
+
+        /* where this process is: its cgroup in the hierarchy that holds the cpuset */
+        Error err = {0};
+        _cleanup_(bench_cgroup_done) BenchCgroup cg = {0};
+        (void) bench_cgroup_get(e->h, getpid(), &cg, &err);
+        bool in_root = !cg.mount || !cg.path || streq(cg.path, "/");
+        _cleanup_(freep) char *where = in_root ? NULL : strdup_printf("%s%s", cg.mount, cg.path);
+        _cleanup_(freep) char *vms = vms_on(ctx, e->st, out);
+        bool shield = where && endswith(where, "/vmslice.host");
+        if ((vms && *vms) || shield)
+                return cli_errorf(
+                    EXIT_FAIL,
+                    "bench: CPU %s %s the slice of %s%s, which keeps host tasks, bench included, "
+                    "off %s (bench may run on CPU %s%s%s); measure %s after the VM stops "
+                    "('vmslice bench --compare --cpus %s' shows what its slice gives), or as root "
+                    "from a shell moved out of the host's cgroup ('echo $$ > %s/cgroup.procs'), "
+                    "where the probes compete with the VM",
+                    out_text, plural ? "are in" : "is in", vms && *vms ? "VM " : "a running VM",
+                    vms && *vms ? vms : "", plural ? "them" : "it", allowed_text,
+                    where ? ", in " : "", where ? where : "", plural ? "them" : "it", cpus_text,
+                    cg.mount ? cg.mount : "/sys/fs/cgroup");
+        if (where)
+                return cli_errorf(EXIT_FAIL,
+                                  "bench: CPU %s %s online but not in this process's cpuset (%s "
+                                  "allows CPU %s); as root, run bench from a shell moved to the "
+                                  "root cgroup ('echo $$ > %s/cgroup.procs'), or give --cpus "
+                                  "within CPU %s",
+                                  out_text, plural ? "are" : "is", where, allowed_text, cg.mount,
+                                  allowed_text);
+        return cli_errorf(EXIT_FAIL,
+                          "bench: CPU %s %s online but this process may not run there (its CPU "
+                          "affinity is %s, as taskset or its parent set it); run bench without "
+                          "that affinity, or give --cpus within CPU %s",
+                          out_text, plural ? "are" : "is", allowed_text, allowed_text);
+}
+
 /* ---- the verb ---- */
 
 int verb_bench(const CliContext *ctx, int argc, char **argv)
@@ -734,6 +822,9 @@ int verb_bench(const CliContext *ctx, int argc, char **argv)
                 if (r != 0)
                         return r;
         }
+        r = check_cpus_allowed(ctx, &e, cpus, cpus_text);
+        if (r != 0)
+                return r;
 
         catch_signals();
         _cleanup_(closep) int dma = -1;

@@ -190,6 +190,27 @@ XML
         "$VMSLICE" --root "$WORK/t" --state-dir "$WORK/other" prepare "$WORK/one.xml" >/dev/null
         expect_rc 1 "--compare with another VM prepared" --state-dir "$WORK/other" bench --compare --duration 1
         [[ "$err" == *"VMs are prepared in $WORK/other (one)"* ]]; ok $? "... refuses, naming it"
+        # a CPU of that VM's slice, to a bench kept off it (by taskset here, by the slice's host
+        # cgroup on a real host, below): said before measuring, with what to do
+        run_taskset() { # CPUS ARGS...: vmslice under taskset
+                local cpus=$1
+                shift
+                out=$(taskset -c "$cpus" "$VMSLICE" "$@" 2>"$WORK/stderr")
+                rc=$?
+                err=$(cat "$WORK/stderr")
+        }
+        run_taskset 0 --state-dir "$WORK/other" bench --cpus 1 --duration 1
+        [ "$rc" = 1 ] && [ -z "$out" ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
+                [[ "$err" == "vmslice: bench: CPU 1 is in the slice of VM one, which keeps host tasks, bench included, off it (bench may run on CPU 0"* ]] &&
+                [[ "$err" == *"measure it after the VM stops ('vmslice bench --compare --cpus 1'"* ]] &&
+                [[ "$err" == *"as root from a shell moved out of the host's cgroup ('echo \$\$ > /sys/fs/cgroup"*"/cgroup.procs')"* ]]
+        ok $? "a CPU of a prepared VM's slice that bench may not run on: one line naming the VM, and how to measure it" ||
+                printf '%s\n' "$err" | diag
+        mkdir -m 700 "$WORK/none"
+        run_taskset 0 --state-dir "$WORK/none" bench --cpus 1 --duration 1
+        [ "$rc" = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
+                [[ "$err" == "vmslice: bench: CPU 1 is online but this process may not run there (its CPU affinity is 0, as taskset or its parent set it); "* ]]
+        ok $? "... without a slice on it: the process's affinity is said as such" || printf '%s\n' "$err" | diag
 fi
 
 if [ "${VMSLICE_REAL_KERNEL:-0}" != 1 ]; then
@@ -249,8 +270,33 @@ if [ -e /sys/fs/cgroup/cpuset/cpuset.cpus ] && [ ! -e /sys/fs/cgroup/cgroup.cont
         expect_rc 1 "real kernel (cgroup v1): --compare while another state directory's slice is active" \
                 --state-dir "$WORK/bs" bench --compare --cpus "$VCPU" --duration 1
         [[ "$err" == *"vmslice.host exists but is not in the journal of $WORK/bs"* ]]; ok $? "real kernel: ... refuses, saying why"
+        # the first day's case: a VM's slice moved this shell into the host cpuset, and bench
+        # (without --compare) is asked for the VM's CPU
+        grep -qx /vmslice.host /proc/self/cpuset; ok $? "real kernel (cgroup v1): the slice moved this shell into vmslice.host"
+        expect_rc 1 "real kernel (cgroup v1): bench on the VM's CPU from a shell in the host cpuset" \
+                --state-dir "$WORK/os" bench --cpus "$VCPU" --duration 1 --probe stall
+        [[ "$err" == "vmslice: bench: CPU $VCPU is in the slice of VM one, which keeps host tasks, bench included, off it (bench may run on CPU "*", in /sys/fs/cgroup/cpuset/vmslice.host); measure it after the VM stops"* ]] &&
+                [[ "$err" == *"('echo \$\$ > /sys/fs/cgroup/cpuset/cgroup.procs')"* ]]
+        ok $? "real kernel: ... names the VM, the host cpuset and what to do" || printf '%s\n' "$err" | diag
+        # ... and what it says works: a shell moved to the root cpuset measures the VM's CPU
+        out=$(bash -c 'echo $$ > /sys/fs/cgroup/cpuset/cgroup.procs && exec "$@"' _ "$VMSLICE" \
+                --state-dir "$WORK/os" bench --cpus "$VCPU" --duration 1 --probe stall 2>&1)
+        rc=$?
+        [ "$rc" = 0 ] && [[ "$out" == *availability* ]]; ok $? "real kernel: ... from a shell moved to the root cpuset, bench measures it" ||
+                printf '%s\n' "$out" | diag
         "$VMSLICE" --state-dir "$WORK/os" release one >/dev/null
         knobs "$WORK/k-after"
         cmp -s "$WORK/k-before" "$WORK/k-after"; ok $? "real kernel: ... and changed nothing"
+        # a cpuset that is not the slice's (as cset or a container manager makes): the cgroup is named
+        CG=/sys/fs/cgroup/cpuset/vmslice-test-$$
+        if mkdir "$CG"; then
+                cat /sys/fs/cgroup/cpuset/cpuset.mems >"$CG/cpuset.mems" && echo 0 >"$CG/cpuset.cpus" &&
+                        out=$(bash -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$CG" "$VMSLICE" \
+                                --state-dir "$WORK/none" bench --cpus "$VCPU" --duration 1 2>&1)
+                [[ "$out" == "vmslice: bench: CPU $VCPU is online but not in this process's cpuset ($CG allows CPU 0); as root, run bench from a shell moved to the root cgroup ('echo \$\$ > /sys/fs/cgroup/cpuset/cgroup.procs')"* ]]
+                ok $? "real kernel (cgroup v1): bench in a cpuset without the CPU names the cpuset" || printf '%s\n' "$out" | diag
+                rmdir "$CG"
+        fi
+        [ ! -e "$CG" ]; ok $? "real kernel: ... which is removed"
 fi
 done_testing
