@@ -250,7 +250,7 @@ knobs() { # snapshot of every knob file a slice may touch, from a capture
                 ! -name free_hugepages ! -name 'effective_affinity*' ! -name hwloc-nofile-info -print0 |
                 sort -z | xargs -0 md5sum) >"$1"
 }
-kthreads() { # PID COMM-PREFIX AFFINITY of every kernel thread
+kthreads() { # PID COMM-PREFIX AFFINITY COMM of every kernel thread
         python3 - <<'PY'
 import os, re
 for p in os.listdir('/proc'):
@@ -259,8 +259,8 @@ for p in os.listdir('/proc'):
     try:
         st = open(f'/proc/{p}/stat').read()
         if int(st[st.rindex(')') + 2:].split()[6]) & 0x00200000:
-            comm = re.split(r'[-/]', open(f'/proc/{p}/comm').read().strip())[0]
-            print(p, comm, ','.join(map(str, sorted(os.sched_getaffinity(int(p))))))
+            comm = open(f'/proc/{p}/comm').read().strip()
+            print(p, re.split(r'[-/]', comm)[0], ','.join(map(str, sorted(os.sched_getaffinity(int(p))))), comm)
     except (OSError, ValueError):
         pass
 PY
@@ -277,23 +277,8 @@ sys.exit(1 if bad else 0)
 PY
 }
 kthread_names() { # NAME AFFINITIES...: every kernel thread but the kworkers, by name
-        python3 - <<'PY'
-import os
-m = {}
-for p in os.listdir('/proc'):
-    if not p.isdigit():
-        continue
-    try:
-        st = open(f'/proc/{p}/stat').read()
-        if int(st[st.rindex(')') + 2:].split()[6]) & 0x00200000:
-            comm = open(f'/proc/{p}/comm').read().strip()
-            if not comm.startswith('kworker'):
-                m.setdefault(comm, set()).add(','.join(map(str, sorted(os.sched_getaffinity(int(p))))))
-    except (OSError, ValueError):
-        pass
-for k in sorted(m):
-    print(k, ' '.join(sorted(m[k])))
-PY
+        kthreads | LC_ALL=C awk '$4 !~ /^kworker/ { print $4, $3 }' | LC_ALL=C sort -u |
+                awk '{ a[$1] = a[$1] " " $2 } END { for (k in a) print k a[k] }' | LC_ALL=C sort
 }
 knobs "$WORK/before"
 kthreads >"$WORK/kt-before"
