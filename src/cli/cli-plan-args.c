@@ -36,6 +36,9 @@ int plan_args_init(PlanArgs *a)
 {
         *a = (PlanArgs){.req = {.host_cores = 1}};
         a->exclude = hwloc_bitmap_alloc();
+        /* the request always carries the exclusion, whether or not an option was given: the verb
+         * adds other managed VMs' CPUs to it after parsing */
+        a->req.exclude = a->exclude;
         return a->exclude ? 0 : -ENOMEM;
 }
 
@@ -133,9 +136,7 @@ int plan_args_parse(PlanArgs *a, int c, const char *arg)
         }
         if (c == ARG_IOTHREADS && r == 0)
                 a->iothreads_set = true;
-        if (r == 0) {
+        if (r == 0)
                 r_->pci = a->pci;
-                r_->exclude = a->exclude;
-        }
         return r;
 }

@@ -74,7 +74,7 @@ definable() { # FILE NAME -> a definable copy on this machine (TCG, its own emul
                 -e "s/type='kvm'/type='qemu'/; s/type=\"kvm\"/type=\"qemu\"/" "$1"
 }
 cleanup_vms() {
-        for n in vmslice-test-a vmslice-test-b vmslice-test-g; do
+        for n in vmslice-test-a vmslice-test-b vmslice-test-c vmslice-test-g; do
                 "${VIRSH[@]}" undefine "$n" --nvram >/dev/null 2>&1 || "${VIRSH[@]}" undefine "$n" >/dev/null 2>&1
         done
 }
@@ -101,6 +101,15 @@ expect_rc 0 "the backup directory is created with its parents" --root "$HL" appl
 expect_usage "a second VM cannot take the first one's CPUs" --root "$HL" apply --connect qemu:///system vmslice-test-b --vcpus 1 --memory 1G --backup-dir "$WORK/backup"
 [[ "$err" == *"need 1 cores"* ]]; ok $? "... the planner says why"
 expect_rc 0 "--share lets it" --root "$HL" apply --connect qemu:///system vmslice-test-b --vcpus 1 --memory 1G --share --backup-dir "$WORK/backup"
+# with NO planner option the other managed domains' CPUs are still excluded (issue 12, item 3):
+# a and b hold CPU 1, the only CPU the 2-CPU host does not keep, so c has none left
+definable "$D/virt-install-linux.xml" vmslice-test-c | sed 's|<vcpu>4</vcpu>|<vcpu>1</vcpu>|' >"$WORK/c.xml"
+"${VIRSH[@]}" define "$WORK/c.xml" >/dev/null; ok $? "a third domain defined"
+expect_usage "apply with no options keeps off the managed domains' CPUs" --root "$HL" apply --connect qemu:///system vmslice-test-c --backup-dir "$WORK/backup"
+[[ "$err" == *"need 1 core"* ]]; ok $? "... the planner refuses: no CPU is left"
+[[ "$("${VIRSH[@]}" dumpxml --inactive vmslice-test-c)" != *"<vcpupin"* ]]; ok $? "... and c is not pinned"
+expect_rc 0 "lint --fix with no options" --root "$HL" lint --connect qemu:///system vmslice-test-c --fix --dry-run
+[[ "$out" != *"cpuset=\"1\""* && "$out" != *"cpuset='1'"* ]]; ok $? "... puts no vCPU on the managed domains' CPU 1"
 expect_usage "an unknown libvirt domain" --root "$HL" apply --connect qemu:///system vmslice-test-nonexistent
 [[ "$err" == *"no domain 'vmslice-test-nonexistent'"* ]]; ok $? "... named in the message"
 # the golden apply outputs define in a real libvirtd
